@@ -1,0 +1,160 @@
+//! The rest of Magenta's vocabulary: handle values, koids, object types,
+//! options, info topics, time, and the `repr(C)` structs that cross the ABI.
+//!
+//! Every `repr(C)` type here has the layout of the C struct of the same name;
+//! `mx-ffi` checks sizes, alignments and offsets against the C headers.
+
+use core::fmt;
+use core::time::Duration;
+
+/// `mx_handle_t`: a handle value as programs see it (a positive `int32_t`).
+pub type RawHandle = i32;
+
+/// `MX_HANDLE_INVALID`.
+pub const HANDLE_INVALID: RawHandle = 0;
+
+/// `mx_koid_t`: a kernel object id, unique for the life of the process.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+#[repr(transparent)]
+pub struct Koid(pub u64);
+
+impl Koid {
+    /// `MX_KOID_INVALID`.
+    pub const INVALID: Koid = Koid(0);
+    /// The first koid handed out (Magenta counts from 1024).
+    pub const FIRST: Koid = Koid(1024);
+}
+
+/// `mx_obj_type_t`: the type of an object.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+#[repr(transparent)]
+pub struct ObjectType(pub u32);
+
+impl ObjectType {
+    /// `MX_OBJ_TYPE_NONE`.
+    pub const NONE: ObjectType = ObjectType(0);
+    /// `MX_OBJ_TYPE_EVENT`.
+    pub const EVENT: ObjectType = ObjectType(5);
+    /// `MX_OBJ_TYPE_PORT`.
+    pub const PORT: ObjectType = ObjectType(6);
+    /// `MX_OBJ_TYPE_SOCKET`.
+    pub const SOCKET: ObjectType = ObjectType(14);
+    /// `MX_OBJ_TYPE_EVENT_PAIR`.
+    pub const EVENT_PAIR: ObjectType = ObjectType(16);
+}
+
+/// `MX_SOCKET_STREAM`: a `mx_socket_create` option.
+pub const SOCKET_STREAM: u32 = 0;
+/// `MX_SOCKET_DATAGRAM`: a `mx_socket_create` option.
+pub const SOCKET_DATAGRAM: u32 = 1;
+/// `MX_SOCKET_HALF_CLOSE`: a `mx_socket_write` option.
+pub const SOCKET_HALF_CLOSE: u32 = 1;
+
+/// `MX_INFO_HANDLE_VALID`: an `mx_object_get_info` topic.
+pub const INFO_HANDLE_VALID: u32 = 1;
+/// `MX_INFO_HANDLE_BASIC`: an `mx_object_get_info` topic.
+pub const INFO_HANDLE_BASIC: u32 = 2;
+/// `MX_OBJ_PROP_WAITABLE`: the object can be waited on.
+pub const OBJ_PROP_WAITABLE: u32 = 1;
+
+/// `MX_CLOCK_MONOTONIC`: the only clock.
+pub const CLOCK_MONOTONIC: u32 = 0;
+
+/// `MX_WAIT_MANY_MAX_ITEMS`: the most items `mx_object_wait_many` takes.
+pub const WAIT_MANY_MAX_ITEMS: usize = 1024;
+
+/// `mx_time_t`: an absolute time in nanoseconds on the monotonic clock, or
+/// [`Time::INFINITE`].
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[repr(transparent)]
+pub struct Time(pub u64);
+
+impl Time {
+    /// `MX_TIME_INFINITE`: never.
+    pub const INFINITE: Time = Time(u64::MAX);
+    /// The start of the clock; as a deadline, "do not block".
+    pub const ZERO: Time = Time(0);
+
+    /// Nanoseconds since the clock's start.
+    pub const fn into_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// `self + d`, saturating at [`Time::INFINITE`].
+    pub fn saturating_add(self, d: Duration) -> Time {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Time(self.0.saturating_add(ns))
+    }
+
+    /// How long from `now` until `self`; zero if `self` has passed, `None`
+    /// for [`Time::INFINITE`].
+    pub fn remaining_since(self, now: Time) -> Option<Duration> {
+        if self == Time::INFINITE {
+            None
+        } else {
+            Some(Duration::from_nanos(self.0.saturating_sub(now.0)))
+        }
+    }
+}
+
+impl fmt::Debug for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == Time::INFINITE {
+            f.write_str("Time::INFINITE")
+        } else {
+            write!(f, "Time({}ns)", self.0)
+        }
+    }
+}
+
+/// `mx_wait_item_t`: one entry of `mx_object_wait_many`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+#[repr(C)]
+pub struct WaitItem {
+    /// The handle to wait on.
+    pub handle: RawHandle,
+    /// The signals that end the wait.
+    pub waitfor: crate::Signals,
+    /// Out: the signals observed on this handle during the wait.
+    pub pending: crate::Signals,
+}
+
+/// `mx_info_handle_basic_t`: the answer to `MX_INFO_HANDLE_BASIC`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+#[repr(C)]
+pub struct HandleBasicInfo {
+    /// The object's koid.
+    pub koid: Koid,
+    /// The handle's rights.
+    pub rights: crate::Rights,
+    /// The object's type (`mx_obj_type_t`).
+    pub type_: u32,
+    /// The peer's koid for peered objects, else 0.
+    pub related_koid: Koid,
+    /// `MX_OBJ_PROP_WAITABLE` or 0.
+    pub props: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_arithmetic_saturates() {
+        assert_eq!(Time(5).saturating_add(Duration::from_nanos(7)), Time(12));
+        assert_eq!(Time(5).saturating_add(Duration::MAX), Time::INFINITE);
+        assert_eq!(
+            Time(10).remaining_since(Time(4)),
+            Some(Duration::from_nanos(6))
+        );
+        assert_eq!(Time(4).remaining_since(Time(10)), Some(Duration::ZERO));
+        assert_eq!(Time::INFINITE.remaining_since(Time(10)), None);
+    }
+
+    #[test]
+    fn abi_layouts() {
+        assert_eq!(core::mem::size_of::<WaitItem>(), 12);
+        assert_eq!(core::mem::size_of::<HandleBasicInfo>(), 32);
+        assert_eq!(core::mem::align_of::<HandleBasicInfo>(), 8);
+    }
+}

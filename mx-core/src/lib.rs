@@ -1,0 +1,39 @@
+//! The pure core of Magenta sockets: state machines without locks, threads,
+//! handles tables or C types.
+//!
+//! Everything here is deterministic, `no_std` (with `alloc`), free of `unsafe`,
+//! and tested on its own. The object layer (`mx`) wraps these types in locks
+//! and adds waiting; an OS kernel could do the same.
+//!
+//! - [`Status`], [`Signals`], [`Rights`] and [`abi`]: Magenta's vocabulary.
+//! - [`socket::SocketCore`]: both ends of a socket pair, their buffers and
+//!   signals, generic over a [`storage::Storage`] for the bytes
+//!   ([`chunks::ChunkQueue`] on the heap).
+//! - [`event`]: events and eventpairs.
+//! - [`observer::ObserverList`]: who waits on an object and when they fire.
+//! - [`handle`]: handle values and the buckets of slots behind them.
+//!
+//! Every allocation here is fallible and reported as [`Status::NO_MEMORY`].
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod chunks;
+pub mod event;
+pub mod handle;
+pub mod observer;
+mod peer;
+mod rights;
+mod signals;
+pub mod socket;
+mod status;
+pub mod storage;
+
+pub use abi::{Koid, ObjectType, RawHandle, Time};
+pub use peer::Side;
+pub use rights::Rights;
+pub use signals::Signals;
+pub use status::Status;

@@ -1,0 +1,254 @@
+//! Who is waiting on an object, and the rule for when they wake.
+//!
+//! An [`ObserverList`] sits beside an object's state under the object's lock.
+//! Each [`Observer`] watches some signals of one end; the payload `K` says what
+//! to do when it fires (unpark a thread, wake a task, queue a port packet) and
+//! is the object layer's business.
+//!
+//! The rules, from the specification of `mx_object_wait_one`:
+//! - while registered, an observer accumulates (ORs) every state the end is
+//!   seen in, so `observed` may hold bits that are no longer set;
+//! - only a change that *asserts* a watched bit fires an observer (the state
+//!   at registration is checked by the registering caller);
+//! - a socket writer waiting for room for a datagram fires when at least
+//!   `need_room` payload bytes fit (SPEC 4: `WRITABLE` alone would let it spin).
+
+use alloc::vec::Vec;
+
+use crate::abi::RawHandle;
+use crate::{Side, Signals, Status};
+
+/// What happens to an observer after it fired.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    /// It stays registered (its owner removes it).
+    Keep,
+    /// It is removed now.
+    Remove,
+}
+
+/// One registered wait.
+#[derive(Debug)]
+pub struct Observer<K> {
+    /// Identifies the registration for removal.
+    pub id: u64,
+    /// The end watched (always [`Side::A`] for unpeered objects).
+    pub side: Side,
+    /// The handle value the wait was made through: closing it cancels the wait.
+    pub handle: RawHandle,
+    /// The signals that fire it.
+    pub watched: Signals,
+    /// The OR of every state seen while registered.
+    pub observed: Signals,
+    /// Fire when this many payload bytes fit (0: not a room waiter).
+    pub need_room: usize,
+    /// Has fired at least once.
+    pub fired: bool,
+    /// Its handle was closed.
+    pub canceled: bool,
+    /// What firing does.
+    pub kind: K,
+}
+
+impl<K> Observer<K> {
+    /// A new, unfired observer of `side` that has seen `current`.
+    pub fn new(
+        id: u64,
+        side: Side,
+        handle: RawHandle,
+        watched: Signals,
+        current: Signals,
+        kind: K,
+    ) -> Observer<K> {
+        Observer {
+            id,
+            side,
+            handle,
+            watched,
+            observed: current,
+            need_room: 0,
+            fired: false,
+            canceled: false,
+            kind,
+        }
+    }
+}
+
+/// The observers of one object (both ends of a peered one).
+#[derive(Debug)]
+pub struct ObserverList<K> {
+    entries: Vec<Observer<K>>,
+}
+
+impl<K> Default for ObserverList<K> {
+    fn default() -> Self {
+        ObserverList::new()
+    }
+}
+
+impl<K> ObserverList<K> {
+    /// An empty list; allocates nothing.
+    pub const fn new() -> ObserverList<K> {
+        ObserverList {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Whether nobody waits (the fast path of every state change).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of observers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Registers an observer.
+    ///
+    /// # Errors
+    /// `NO_MEMORY`.
+    pub fn add(&mut self, observer: Observer<K>) -> Result<(), Status> {
+        self.entries.try_reserve(1)?;
+        self.entries.push(observer);
+        Ok(())
+    }
+
+    /// Removes and returns the observer `id`.
+    pub fn remove(&mut self, id: u64) -> Option<Observer<K>> {
+        let i = self.entries.iter().position(|o| o.id == id)?;
+        let observer = self.entries.swap_remove(i);
+        if self.entries.is_empty() && self.entries.capacity() > 4 {
+            self.entries = Vec::new();
+        }
+        Some(observer)
+    }
+
+    /// The observer `id`.
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut Observer<K>> {
+        self.entries.iter_mut().find(|o| o.id == id)
+    }
+
+    /// Calls `f` on every observer; removes those for which it says so.
+    pub fn retain(&mut self, mut f: impl FnMut(&mut Observer<K>) -> Verdict) {
+        self.entries.retain_mut(|o| f(o) == Verdict::Keep);
+    }
+
+    /// Applies a change of `side` from `old` to `new` signals, with `room`
+    /// payload bytes now writable from `side` if that grew: every observer of
+    /// `side` accumulates `new`, and `fire` runs for each one the change
+    /// fires.
+    pub fn notify(
+        &mut self,
+        side: Side,
+        old: Signals,
+        new: Signals,
+        room: Option<usize>,
+        mut fire: impl FnMut(&mut Observer<K>) -> Verdict,
+    ) {
+        let asserted = new & !old;
+        if self.entries.is_empty() || (asserted.is_empty() && room.is_none()) {
+            return;
+        }
+        self.entries.retain_mut(|o| {
+            if o.side != side {
+                return true;
+            }
+            o.observed |= new;
+            let by_signal = o.watched.intersects(asserted);
+            let by_room = o.need_room > 0 && room.is_some_and(|r| r >= o.need_room);
+            if (by_signal || by_room) && !o.fired {
+                fire(o) == Verdict::Keep
+            } else {
+                true
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list() -> ObserverList<u32> {
+        let mut l = ObserverList::new();
+        l.add(Observer::new(
+            1,
+            Side::A,
+            5,
+            Signals::READABLE,
+            Signals::WRITABLE,
+            10,
+        ))
+        .unwrap();
+        l.add(Observer::new(
+            2,
+            Side::B,
+            6,
+            Signals::READABLE,
+            Signals::NONE,
+            20,
+        ))
+        .unwrap();
+        l
+    }
+
+    #[test]
+    fn only_assertions_of_watched_bits_fire() {
+        let mut l = list();
+        let mut fired = alloc::vec::Vec::new();
+        l.notify(Side::A, Signals::WRITABLE, Signals::NONE, None, |o| {
+            fired.push(o.kind);
+            Verdict::Keep
+        });
+        l.notify(Side::A, Signals::NONE, Signals::USER_0, None, |o| {
+            fired.push(o.kind);
+            Verdict::Keep
+        });
+        assert!(fired.is_empty());
+        assert_eq!(
+            l.get_mut(1).unwrap().observed,
+            Signals::WRITABLE | Signals::USER_0
+        );
+        l.notify(Side::A, Signals::NONE, Signals::READABLE, None, |o| {
+            fired.push(o.kind);
+            o.fired = true;
+            Verdict::Keep
+        });
+        assert_eq!(fired, [10]);
+        // Fired once; further changes only accumulate.
+        l.notify(
+            Side::A,
+            Signals::NONE,
+            Signals::READABLE | Signals::USER_1,
+            None,
+            |o| {
+                fired.push(o.kind);
+                Verdict::Keep
+            },
+        );
+        assert_eq!(fired, [10]);
+        assert!(l.get_mut(1).unwrap().observed.contains(Signals::USER_1));
+        assert_eq!(l.get_mut(2).unwrap().observed, Signals::NONE);
+    }
+
+    #[test]
+    fn room_waiters_fire_on_enough_room() {
+        let mut l: ObserverList<u32> = ObserverList::new();
+        let mut o = Observer::new(1, Side::A, 5, Signals::PEER_CLOSED, Signals::NONE, 1);
+        o.need_room = 100;
+        l.add(o).unwrap();
+        let mut n = 0;
+        l.notify(Side::A, Signals::NONE, Signals::NONE, Some(99), |_| {
+            n += 1;
+            Verdict::Remove
+        });
+        assert_eq!(n, 0);
+        l.notify(Side::A, Signals::NONE, Signals::NONE, Some(100), |_| {
+            n += 1;
+            Verdict::Remove
+        });
+        assert_eq!(n, 1);
+        assert!(l.is_empty());
+    }
+}

@@ -1,0 +1,179 @@
+//! `mx_status_t`: the result code of every call.
+//!
+//! [`Status`] is a newtype over `i32` rather than an enum, so that every value
+//! a C caller hands back (including ones this crate does not know) is
+//! representable and round-trips unchanged. Rust APIs return
+//! `Result<T, Status>`; `Status::OK` never appears inside an `Err`.
+
+use core::fmt;
+
+/// A Magenta status code (`mx_status_t`).
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct Status(i32);
+
+macro_rules! statuses {
+    ($($(#[$doc:meta])* $name:ident = $value:expr, $cname:literal;)*) => {
+        impl Status {
+            $($(#[$doc])* #[doc(alias = $cname)]
+            pub const $name: Status = Status($value);)*
+
+            /// The Magenta name of a known code (`"MX_ERR_SHOULD_WAIT"`), or `None`.
+            pub const fn name(self) -> Option<&'static str> {
+                match self.0 {
+                    0 => Some("MX_OK"),
+                    $($value => Some($cname),)*
+                    _ => None,
+                }
+            }
+
+            /// Every error code of the specification, for exhaustive tests.
+            pub const ALL_ERRORS: &'static [Status] = &[$(Status::$name),*];
+        }
+    };
+}
+
+impl Status {
+    /// Success (`MX_OK`).
+    #[doc(alias = "MX_OK")]
+    pub const OK: Status = Status(0);
+}
+
+statuses! {
+    /// Something went wrong inside the implementation.
+    INTERNAL = -1, "MX_ERR_INTERNAL";
+    /// The operation is not supported on this object.
+    NOT_SUPPORTED = -2, "MX_ERR_NOT_SUPPORTED";
+    /// A resource other than memory (e.g. handle slots) ran out.
+    NO_RESOURCES = -3, "MX_ERR_NO_RESOURCES";
+    /// Memory could not be allocated; the call had no effect.
+    NO_MEMORY = -4, "MX_ERR_NO_MEMORY";
+    /// An argument is invalid.
+    INVALID_ARGS = -10, "MX_ERR_INVALID_ARGS";
+    /// The handle value does not name a live handle of this process.
+    BAD_HANDLE = -11, "MX_ERR_BAD_HANDLE";
+    /// The handle names an object of the wrong type for this call.
+    WRONG_TYPE = -12, "MX_ERR_WRONG_TYPE";
+    /// An argument is outside the valid range.
+    OUT_OF_RANGE = -14, "MX_ERR_OUT_OF_RANGE";
+    /// The caller's buffer is too small.
+    BUFFER_TOO_SMALL = -15, "MX_ERR_BUFFER_TOO_SMALL";
+    /// The object is in a state that does not allow the operation.
+    BAD_STATE = -20, "MX_ERR_BAD_STATE";
+    /// The deadline passed before the condition was met.
+    TIMED_OUT = -21, "MX_ERR_TIMED_OUT";
+    /// The operation cannot proceed now; wait for a signal and retry.
+    SHOULD_WAIT = -22, "MX_ERR_SHOULD_WAIT";
+    /// The operation was cancelled (e.g. its handle was closed).
+    CANCELED = -23, "MX_ERR_CANCELED";
+    /// The other end of a peered object is closed.
+    PEER_CLOSED = -24, "MX_ERR_PEER_CLOSED";
+    /// The requested entity was not found.
+    NOT_FOUND = -25, "MX_ERR_NOT_FOUND";
+    /// The entity already exists.
+    ALREADY_EXISTS = -26, "MX_ERR_ALREADY_EXISTS";
+    /// The entity is already bound.
+    ALREADY_BOUND = -27, "MX_ERR_ALREADY_BOUND";
+    /// The resource is temporarily unavailable.
+    UNAVAILABLE = -28, "MX_ERR_UNAVAILABLE";
+    /// The handle lacks a right the call needs.
+    ACCESS_DENIED = -30, "MX_ERR_ACCESS_DENIED";
+}
+
+impl Status {
+    /// Wraps a raw `mx_status_t`.
+    pub const fn from_raw(raw: i32) -> Status {
+        Status(raw)
+    }
+
+    /// The raw `mx_status_t`.
+    pub const fn into_raw(self) -> i32 {
+        self.0
+    }
+
+    /// `Ok(())` for [`Status::OK`], `Err(self)` otherwise.
+    pub const fn ok(self) -> Result<(), Status> {
+        if self.0 == 0 {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Folds a `Result` into a single status, `OK` for success.
+    pub fn from_result<T>(result: Result<T, Status>) -> Status {
+        match result {
+            Ok(_) => Status::OK,
+            Err(status) => status,
+        }
+    }
+}
+
+impl fmt::Debug for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None => write!(f, "Status({})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name} ({})", self.0),
+            None => write!(f, "unknown status {}", self.0),
+        }
+    }
+}
+
+impl core::error::Error for Status {}
+
+impl From<Status> for i32 {
+    fn from(status: Status) -> i32 {
+        status.0
+    }
+}
+
+impl From<i32> for Status {
+    fn from(raw: i32) -> Status {
+        Status(raw)
+    }
+}
+
+impl From<alloc::collections::TryReserveError> for Status {
+    fn from(_: alloc::collections::TryReserveError) -> Status {
+        Status::NO_MEMORY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_match_magenta() {
+        assert_eq!(Status::OK.into_raw(), 0);
+        assert_eq!(Status::SHOULD_WAIT.into_raw(), -22);
+        assert_eq!(Status::ACCESS_DENIED.into_raw(), -30);
+        assert_eq!(Status::ALL_ERRORS.len(), 19);
+    }
+
+    #[test]
+    fn unknown_values_round_trip() {
+        let s = Status::from_raw(-1234);
+        assert_eq!(s.into_raw(), -1234);
+        assert_eq!(s.name(), None);
+        assert_eq!(alloc::format!("{s:?}"), "Status(-1234)");
+        assert_eq!(
+            alloc::format!("{:?}", Status::PEER_CLOSED),
+            "MX_ERR_PEER_CLOSED"
+        );
+    }
+
+    #[test]
+    fn ok_maps_to_unit() {
+        assert_eq!(Status::OK.ok(), Ok(()));
+        assert_eq!(Status::BAD_STATE.ok(), Err(Status::BAD_STATE));
+    }
+}
