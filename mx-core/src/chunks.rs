@@ -2,10 +2,14 @@
 //!
 //! A queue is a deque of chunks. Each chunk is a `Vec<u8>` whose capacity never
 //! changes: bytes are appended into its spare capacity and read from `head`.
-//! Chunk sizes follow the amount queued (at least [`MIN_CHUNK`], doubling up to
-//! [`MAX_CHUNK`]), so memory stays proportional to what the queue holds: an
-//! unused queue owns nothing, and a queue holding ten bytes owns one small
-//! chunk. Copies are whole-slice `memcpy`s.
+//! Chunks start at [`MIN_CHUNK`] bytes and double as a queue grows, up to
+//! [`MAX_CHUNK`], so memory stays proportional to what the queue holds. Copies
+//! are whole-slice `memcpy`s.
+//!
+//! The deque itself is allocated on first use, so an unused queue is one
+//! pointer wide. A drained queue keeps one small chunk (at most
+//! [`KEEP_CHUNK`]) for the next write and frees everything larger; a large
+//! last chunk that holds little is compacted into a small one.
 //!
 //! Lending (for copies outside the socket lock) moves chunk buffers out of
 //! their deque slots and leaves empty placeholders (capacity 0) behind;
@@ -15,7 +19,9 @@
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::mem;
+use core::{fmt, mem};
+
+use triomphe::UniqueArc;
 
 use crate::storage::{Sink, Source, Storage};
 use crate::Status;
@@ -29,11 +35,11 @@ pub const KEEP_CHUNK: usize = 4096;
 /// A large last chunk holding no more than this is compacted into a small one.
 pub const COMPACT_BELOW: usize = 1024;
 
-/// The capacity of a new chunk when `queued` bytes are held and `needed` more
-/// are coming.
-fn chunk_size(queued: usize, needed: usize) -> usize {
+/// The capacity of a new chunk when the last chunk has capacity `last` (0 if
+/// none) and `needed` more bytes are coming: chunks double as a queue grows.
+fn chunk_size(last: usize, needed: usize) -> usize {
     needed
-        .max(queued)
+        .max(last.saturating_mul(2))
         .clamp(MIN_CHUNK, MAX_CHUNK)
         .next_power_of_two()
 }
@@ -87,44 +93,76 @@ impl ChunkSegment {
     }
 }
 
-/// The heap [`Storage`]: a deque of chunks.
-#[derive(Debug, Default)]
+/// The heap [`Storage`]: a deque of chunks, allocated on first use.
+#[derive(Default)]
 pub struct ChunkQueue {
-    chunks: VecDeque<Chunk>,
-    /// Bytes queued, lent ones included.
-    len: usize,
+    deque: Option<UniqueArc<VecDeque<Chunk>>>,
 }
+
+impl fmt::Debug for ChunkQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkQueue")
+            .field("len", &self.len())
+            .field("chunks", &self.chunk_count())
+            .finish()
+    }
+}
+
+/// The chunks of a queue that has no deque.
+static NO_CHUNKS: VecDeque<Chunk> = VecDeque::new();
 
 impl ChunkQueue {
     /// An empty queue; allocates nothing.
     pub const fn new() -> ChunkQueue {
-        ChunkQueue {
-            chunks: VecDeque::new(),
-            len: 0,
-        }
+        ChunkQueue { deque: None }
     }
 
-    /// Heap bytes owned by the queue (chunk capacities and the deque itself).
+    fn chunks(&self) -> &VecDeque<Chunk> {
+        self.deque.as_deref().unwrap_or(&NO_CHUNKS)
+    }
+
+    /// The deque, allocated if need be.
+    fn chunks_mut(&mut self) -> Result<&mut VecDeque<Chunk>, Status> {
+        if self.deque.is_none() {
+            let deque = UniqueArc::try_new(VecDeque::new()).map_err(|_| Status::NO_MEMORY)?;
+            self.deque = Some(deque);
+        }
+        self.deque.as_deref_mut().ok_or(Status::INTERNAL)
+    }
+
+    /// Heap bytes owned by the queue (the deque and the chunks).
     pub fn footprint(&self) -> usize {
-        self.chunks.capacity() * mem::size_of::<Chunk>()
-            + self.chunks.iter().map(|c| c.buf.capacity()).sum::<usize>()
+        let Some(deque) = self.deque.as_deref() else {
+            return 0;
+        };
+        mem::size_of::<VecDeque<Chunk>>()
+            + deque.capacity() * mem::size_of::<Chunk>()
+            + deque.iter().map(|c| c.buf.capacity()).sum::<usize>()
     }
 
     /// Number of chunks, placeholders included.
     pub fn chunk_count(&self) -> usize {
-        self.chunks.len()
+        self.chunks().len()
     }
 
     /// Spare room in the last chunk, if it can take bytes.
     fn back_spare(&self) -> usize {
-        self.chunks.back().map_or(0, Chunk::spare)
+        self.chunks().back().map_or(0, Chunk::spare)
+    }
+
+    /// Capacity of the last chunk (0 if none): new chunks double it.
+    fn back_capacity(&self) -> usize {
+        self.chunks().back().map_or(0, |c| c.buf.capacity())
     }
 
     /// Undoes a partial [`Storage::push`]: back to `chunks` chunks, the last
     /// one holding `back_len` bytes.
     fn truncate(&mut self, chunks: usize, back_len: usize) {
-        self.chunks.truncate(chunks);
-        if let Some(back) = self.chunks.back_mut() {
+        let Some(deque) = self.deque.as_deref_mut() else {
+            return;
+        };
+        deque.truncate(chunks);
+        if let Some(back) = deque.back_mut() {
             back.buf.truncate(back_len);
         }
     }
@@ -133,17 +171,20 @@ impl ChunkQueue {
     /// queue holding little also owns little. Best effort: skipped when the
     /// allocation fails.
     fn compact(&mut self) {
-        if self.chunks.len() != 1 {
+        let Some(deque) = self.deque.as_deref_mut() else {
+            return;
+        };
+        if deque.len() != 1 {
             return;
         }
-        let front = &self.chunks[0];
+        let front = &deque[0];
         let held = front.readable().len();
         if front.buf.capacity() <= KEEP_CHUNK || held > COMPACT_BELOW || held == 0 {
             return;
         }
-        if let Ok(mut small) = Chunk::with_capacity(chunk_size(held, held)) {
+        if let Ok(mut small) = Chunk::with_capacity(chunk_size(0, held)) {
             small.buf.extend_from_slice(front.readable());
-            self.chunks[0] = small;
+            deque[0] = small;
         }
     }
 }
@@ -152,7 +193,7 @@ impl Storage for ChunkQueue {
     type Segment = ChunkSegment;
 
     fn len(&self) -> usize {
-        self.len
+        self.chunks().iter().map(|c| c.readable().len()).sum()
     }
 
     fn push(
@@ -164,54 +205,71 @@ impl Storage for ChunkQueue {
         if len == 0 {
             return Ok(());
         }
-        let mark_chunks = self.chunks.len();
-        let mark_back = self.chunks.back().map_or(0, |c| c.buf.len());
         let back_spare = self.back_spare();
+        let mut last = self.back_capacity();
+        let chunks = self.chunks_mut()?;
+        let mark_chunks = chunks.len();
+        let mark_back = chunks.back().map_or(0, |c| c.buf.len());
 
         // Allocate every chunk first, so the copy below cannot fail for memory.
         let mut needed = len.saturating_sub(back_spare);
-        let mut queued = self.len + (len - needed);
+        let mut failed = None;
         while needed > 0 {
-            let capacity = chunk_size(queued, needed);
+            let capacity = chunk_size(last, needed);
             let added = Chunk::with_capacity(capacity).and_then(|chunk| {
-                self.chunks.try_reserve(1)?;
-                self.chunks.push_back(chunk);
+                chunks.try_reserve(1)?;
+                chunks.push_back(chunk);
                 Ok(())
             });
             if let Err(status) = added {
-                self.truncate(mark_chunks, mark_back);
-                return Err(status);
-            }
-            let taken = capacity.min(needed);
-            needed -= taken;
-            queued += taken;
-        }
-
-        let first = if back_spare > 0 {
-            mark_chunks - 1
-        } else {
-            mark_chunks
-        };
-        let mut done = 0;
-        let mut fault = None;
-        for chunk in self.chunks.range_mut(first..) {
-            let n = chunk.spare().min(len - done);
-            if n == 0 {
-                continue;
-            }
-            if let Err(status) = src.append_to(offset + done, n, &mut chunk.buf) {
-                fault = Some(status);
+                failed = Some(status);
                 break;
             }
+            needed -= capacity.min(needed);
+            last = capacity;
+        }
+
+        if failed.is_none() {
+            let first = if back_spare > 0 {
+                mark_chunks - 1
+            } else {
+                mark_chunks
+            };
+            let mut done = 0;
+            for chunk in chunks.range_mut(first..) {
+                let n = chunk.spare().min(len - done);
+                if n == 0 {
+                    continue;
+                }
+                if let Err(status) = src.append_to(offset + done, n, &mut chunk.buf) {
+                    failed = Some(status);
+                    break;
+                }
+                done += n;
+            }
+            debug_assert!(failed.is_some() || done == len);
+        }
+        match failed {
+            None => Ok(()),
+            Some(status) => {
+                self.truncate(mark_chunks, mark_back);
+                Err(status)
+            }
+        }
+    }
+
+    fn peek(&self, dst: &mut [u8]) -> usize {
+        let mut done = 0;
+        for chunk in self.chunks() {
+            if done == dst.len() {
+                break;
+            }
+            let bytes = chunk.readable();
+            let n = bytes.len().min(dst.len() - done);
+            dst[done..done + n].copy_from_slice(&bytes[..n]);
             done += n;
         }
-        if let Some(status) = fault {
-            self.truncate(mark_chunks, mark_back);
-            return Err(status);
-        }
-        debug_assert_eq!(done, len);
-        self.len += len;
-        Ok(())
+        done
     }
 
     fn copy_out(
@@ -221,14 +279,16 @@ impl Storage for ChunkQueue {
         dst: &mut (impl Sink + ?Sized),
         dst_offset: usize,
     ) -> Result<(), Status> {
-        copy_chunks(self.chunks.iter(), skip, len, dst, dst_offset)
+        copy_chunks(self.chunks().iter(), skip, len, dst, dst_offset)
     }
 
     fn discard(&mut self, mut len: usize) {
-        debug_assert!(len <= self.len);
-        self.len -= len;
+        let Some(chunks) = self.deque.as_deref_mut() else {
+            debug_assert_eq!(len, 0, "discard from an empty queue");
+            return;
+        };
         while len > 0 {
-            let Some(front) = self.chunks.front_mut() else {
+            let Some(front) = chunks.front_mut() else {
                 debug_assert!(false, "discard past the end");
                 return;
             };
@@ -239,13 +299,13 @@ impl Storage for ChunkQueue {
                 break;
             }
             len -= held;
-            self.chunks.pop_front();
+            chunks.pop_front();
         }
         // Drop chunks that hold nothing, keeping one small last chunk for the
         // next write.
         loop {
-            let only = self.chunks.len() == 1;
-            let Some(front) = self.chunks.front_mut() else {
+            let only = chunks.len() == 1;
+            let Some(front) = chunks.front_mut() else {
                 break;
             };
             if !front.readable().is_empty() || front.is_placeholder() {
@@ -256,39 +316,33 @@ impl Storage for ChunkQueue {
                 front.head = 0;
                 break;
             }
-            self.chunks.pop_front();
+            chunks.pop_front();
         }
-        if self.chunks.is_empty() && self.chunks.capacity() > 8 {
-            self.chunks = VecDeque::new();
+        if chunks.is_empty() && chunks.capacity() > 8 {
+            self.deque = None;
         }
         self.compact();
     }
 
     fn clear(&mut self) {
-        self.chunks = VecDeque::new();
-        self.len = 0;
+        self.deque = None;
     }
 
     fn new_segment(len: usize) -> Result<ChunkSegment, Status> {
-        let mut segment = ChunkSegment::default();
-        let mut needed = len;
         let mut count = 0;
-        let mut queued = 0;
+        let (mut needed, mut last) = (len, 0);
         while needed > 0 {
-            let taken = chunk_size(queued, needed).min(needed);
-            needed -= taken;
-            queued += taken;
+            last = chunk_size(last, needed);
+            needed -= last.min(needed);
             count += 1;
         }
+        let mut segment = ChunkSegment::default();
         segment.chunks.try_reserve_exact(count)?;
-        let mut needed = len;
-        let mut queued = 0;
+        let (mut needed, mut last) = (len, 0);
         while needed > 0 {
-            let capacity = chunk_size(queued, needed);
-            segment.chunks.push(Chunk::with_capacity(capacity)?);
-            let taken = capacity.min(needed);
-            needed -= taken;
-            queued += taken;
+            last = chunk_size(last, needed);
+            segment.chunks.push(Chunk::with_capacity(last)?);
+            needed -= last.min(needed);
         }
         Ok(segment)
     }
@@ -299,12 +353,11 @@ impl Storage for ChunkQueue {
         offset: usize,
         len: usize,
     ) -> Result<(), Status> {
-        let marks: Option<(usize, usize)> = segment
+        let mark = segment
             .chunks
             .iter()
-            .enumerate()
-            .find(|(_, c)| c.spare() > 0)
-            .map(|(i, c)| (i, c.buf.len()));
+            .position(|c| c.spare() > 0)
+            .map(|i| (i, segment.chunks[i].buf.len()));
         let mut done = 0;
         let mut fault = None;
         for chunk in &mut segment.chunks {
@@ -318,18 +371,15 @@ impl Storage for ChunkQueue {
             }
             done += n;
         }
-        if let Some(status) = fault {
-            if let Some((first, first_len)) = marks {
+        if fault.is_some() || done < len {
+            if let Some((first, first_len)) = mark {
                 segment.chunks[first].buf.truncate(first_len);
                 for chunk in &mut segment.chunks[first + 1..] {
                     chunk.buf.clear();
                 }
             }
-            return Err(status);
-        }
-        if done < len {
-            // The segment was made for fewer bytes than the caller now fills.
-            return Err(Status::INTERNAL);
+            // Too few chunks means the segment was made for fewer bytes.
+            return Err(fault.unwrap_or(Status::INTERNAL));
         }
         segment.len += len;
         Ok(())
@@ -349,16 +399,15 @@ impl Storage for ChunkQueue {
         if segment.len == 0 {
             return Ok(());
         }
-        if self
-            .chunks
+        let chunks = self.chunks_mut()?;
+        if chunks
             .back()
             .is_some_and(|c| c.readable().is_empty() && !c.is_placeholder())
         {
-            self.chunks.pop_back();
+            chunks.pop_back();
         }
-        self.chunks.try_reserve(segment.chunks.len())?;
-        self.len += segment.len;
-        self.chunks.extend(
+        chunks.try_reserve(segment.chunks.len())?;
+        chunks.extend(
             segment
                 .chunks
                 .into_iter()
@@ -368,10 +417,14 @@ impl Storage for ChunkQueue {
     }
 
     fn split_front(&mut self, len: usize) -> Result<ChunkSegment, Status> {
-        debug_assert!(len <= self.len);
+        let mut segment = ChunkSegment::default();
+        let Some(chunks) = self.deque.as_deref_mut() else {
+            debug_assert_eq!(len, 0);
+            return Ok(segment);
+        };
         let mut count = 0;
         let mut covered = 0;
-        for chunk in &self.chunks {
+        for chunk in chunks.iter() {
             if covered >= len {
                 break;
             }
@@ -379,9 +432,9 @@ impl Storage for ChunkQueue {
             covered += chunk.readable().len();
             count += 1;
         }
-        let mut segment = ChunkSegment::default();
+        debug_assert!(covered >= len);
         segment.chunks.try_reserve_exact(count)?;
-        for slot in self.chunks.range_mut(..count) {
+        for slot in chunks.range_mut(..count) {
             segment.chunks.push(mem::take(slot));
         }
         segment.len = covered;
@@ -389,9 +442,11 @@ impl Storage for ChunkQueue {
     }
 
     fn put_front(&mut self, segment: ChunkSegment, consumed: usize) {
-        for (slot, chunk) in self.chunks.range_mut(..).zip(segment.chunks) {
-            debug_assert!(slot.is_placeholder());
-            *slot = chunk;
+        if let Some(chunks) = self.deque.as_deref_mut() {
+            for (slot, chunk) in chunks.range_mut(..).zip(segment.chunks) {
+                debug_assert!(slot.is_placeholder());
+                *slot = chunk;
+            }
         }
         self.discard(consumed);
     }

@@ -1,6 +1,5 @@
 //! Events and eventpairs: objects whose only state is their signals.
 
-use crate::socket::Changes;
 use crate::{Side, Signals, Status};
 
 /// The signals `object_signal` may change on an event or eventpair end.
@@ -15,8 +14,6 @@ pub struct EventCore {
     user: Signals,
     /// The peer of an eventpair end is closed.
     peer_closed: bool,
-    /// The signals last reported.
-    published: Signals,
 }
 
 impl Default for EventCore {
@@ -32,13 +29,7 @@ impl EventCore {
             handles: 1,
             user: Signals::NONE,
             peer_closed: false,
-            published: Signals::LAST_HANDLE,
         }
-    }
-
-    /// The current signals.
-    pub fn signals(&self) -> Signals {
-        self.published
     }
 
     /// Whether handles remain.
@@ -46,7 +37,8 @@ impl EventCore {
         self.handles > 0
     }
 
-    fn compute(&self) -> Signals {
+    /// The current signals, computed from the state.
+    pub fn signals(&self) -> Signals {
         let mut signals = self.user;
         if self.peer_closed {
             signals |= Signals::EPAIR_PEER_CLOSED;
@@ -55,15 +47,6 @@ impl EventCore {
             signals |= Signals::LAST_HANDLE;
         }
         signals
-    }
-
-    /// Recomputes the signals: `(old, new)`.
-    pub fn refresh(&mut self) -> (Signals, Signals) {
-        let old = self.published;
-        if self.is_open() {
-            self.published = self.compute();
-        }
-        (old, self.published)
     }
 
     /// Clears then sets user-settable bits.
@@ -139,17 +122,6 @@ impl EventPairCore {
         }
         last
     }
-
-    /// Recomputes both ends' signals.
-    pub fn refresh(&mut self) -> Changes {
-        let mut changes = Changes::default();
-        for side in Side::BOTH {
-            let (old, new) = self.end_mut(side).refresh();
-            changes.old[side.index()] = old;
-            changes.new[side.index()] = new;
-        }
-        changes
-    }
 }
 
 #[cfg(test)]
@@ -167,7 +139,6 @@ mod tests {
         e.signal(Signals::NONE, Signals::EVENT_SIGNALED | Signals::USER_3)
             .unwrap();
         e.add_handle();
-        e.refresh();
         assert_eq!(e.signals(), Signals::EVENT_SIGNALED | Signals::USER_3);
     }
 
@@ -176,11 +147,9 @@ mod tests {
         let mut p = EventPairCore::new();
         p.signal_peer(Side::A, Signals::NONE, Signals::EPAIR_SIGNALED)
             .unwrap();
-        p.refresh();
         assert!(p.remove_handle(Side::A));
-        let ch = p.refresh();
         assert_eq!(
-            ch.new[1],
+            p.end(Side::B).signals(),
             Signals::EPAIR_SIGNALED | Signals::EPAIR_PEER_CLOSED | Signals::LAST_HANDLE
         );
         assert_eq!(

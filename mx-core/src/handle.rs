@@ -60,6 +60,13 @@ fn next_generation(g: u32) -> u32 {
     }
 }
 
+/// What a bucket stores: anything that remembers the generation it was
+/// stored under (so the generation costs no separate field).
+pub trait Slot {
+    /// The generation passed to the `make` closure of [`Bucket::insert`].
+    fn generation(&self) -> u32;
+}
+
 /// The live handles of one bucket.
 #[derive(Debug)]
 pub struct Bucket<T> {
@@ -67,8 +74,8 @@ pub struct Bucket<T> {
     next: u32,
     /// `index[generation & (len - 1)]` is 1 + the entry's position, or 0.
     index: Vec<u32>,
-    /// Live entries, densely packed, with their generations.
-    entries: Vec<(u32, T)>,
+    /// Live entries, densely packed.
+    entries: Vec<T>,
 }
 
 impl<T> Default for Bucket<T> {
@@ -97,27 +104,33 @@ impl<T> Bucket<T> {
         self.entries.is_empty()
     }
 
+    /// Calls `f` on every live entry.
+    pub fn for_each(&self, f: impl FnMut(&T)) {
+        self.entries.iter().for_each(f);
+    }
+}
+
+impl<T: Slot> Bucket<T> {
     fn position(&self, generation: u32) -> Option<usize> {
         if self.index.is_empty() {
             return None;
         }
         let slot = self.index[generation as usize & (self.index.len() - 1)];
         let pos = (slot as usize).checked_sub(1)?;
-        (self.entries[pos].0 == generation).then_some(pos)
+        (self.entries[pos].generation() == generation).then_some(pos)
     }
 
     /// The entry of `generation`, if live.
     pub fn get(&self, generation: u32) -> Option<&T> {
-        self.position(generation).map(|pos| &self.entries[pos].1)
-    }
-
-    /// The entry of `generation`, if live.
-    pub fn get_mut(&mut self, generation: u32) -> Option<&mut T> {
-        self.position(generation)
-            .map(|pos| &mut self.entries[pos].1)
+        self.position(generation).map(|pos| &self.entries[pos])
     }
 
     /// Makes room so that the next [`Bucket::insert`] cannot fail.
+    ///
+    /// Entries grow by a quarter and the index is kept at most seven eighths
+    /// full, so a bucket costs little more than its entries (16 bytes each in
+    /// the object layer). Lookups never probe; only insertion scans for a
+    /// free generation.
     ///
     /// # Errors
     /// `NO_RESOURCES` when the bucket is full, `NO_MEMORY`.
@@ -126,35 +139,39 @@ impl<T> Bucket<T> {
         if wanted > BUCKET_CAPACITY {
             return Err(Status::NO_RESOURCES);
         }
-        self.entries.try_reserve(1)?;
-        let index_len = (wanted * 2).next_power_of_two();
+        if self.entries.capacity() < wanted {
+            self.entries.try_reserve_exact(wanted / 4 + 1)?;
+        }
+        let index_len = (wanted * 8).div_ceil(7).next_power_of_two().max(2);
         if self.index.len() < index_len {
             let mut index = Vec::new();
             index.try_reserve_exact(index_len)?;
             index.resize(index_len, 0u32);
             // Growing keeps positions distinct: equal low bits under the
             // larger mask imply equal low bits under the smaller one.
-            for (pos, (generation, _)) in self.entries.iter().enumerate() {
-                index[*generation as usize & (index_len - 1)] = pos as u32 + 1;
+            for (pos, entry) in self.entries.iter().enumerate() {
+                index[entry.generation() as usize & (index_len - 1)] = pos as u32 + 1;
             }
             self.index = index;
         }
         Ok(())
     }
 
-    /// Stores `value` under a fresh generation and returns it. Call
-    /// [`Bucket::reserve`] first.
-    pub fn insert(&mut self, value: T) -> u32 {
+    /// Stores the entry `make` builds for a fresh generation and returns the
+    /// generation. Call [`Bucket::reserve`] first.
+    pub fn insert(&mut self, make: impl FnOnce(u32) -> T) -> u32 {
         debug_assert!(self.entries.len() < self.entries.capacity());
-        debug_assert!(self.index.len() >= 2 * (self.entries.len() + 1));
+        debug_assert!(self.index.len() * 7 >= 8 * (self.entries.len() + 1));
         let mask = self.index.len() - 1;
         let mut generation = self.next;
-        // At most half the index is in use, so this ends quickly.
+        // The index is at most seven eighths full, so this ends quickly.
         while self.index[generation as usize & mask] != 0 {
             generation = next_generation(generation);
         }
         self.next = next_generation(generation);
-        self.entries.push((generation, value));
+        let entry = make(generation);
+        debug_assert_eq!(entry.generation(), generation);
+        self.entries.push(entry);
         self.index[generation as usize & mask] = self.entries.len() as u32;
         generation
     }
@@ -164,9 +181,9 @@ impl<T> Bucket<T> {
         let pos = self.position(generation)?;
         let mask = self.index.len() - 1;
         self.index[generation as usize & mask] = 0;
-        let (_, value) = self.entries.swap_remove(pos);
-        if let Some((moved, _)) = self.entries.get(pos) {
-            self.index[*moved as usize & mask] = pos as u32 + 1;
+        let value = self.entries.swap_remove(pos);
+        if let Some(moved) = self.entries.get(pos) {
+            self.index[moved.generation() as usize & mask] = pos as u32 + 1;
         }
         if self.entries.is_empty() && self.entries.capacity() > 8 {
             self.entries = Vec::new();
@@ -174,22 +191,23 @@ impl<T> Bucket<T> {
         }
         Some(value)
     }
-
-    /// Calls `f` on every live entry with its generation.
-    pub fn for_each(&self, mut f: impl FnMut(u32, &T)) {
-        for (generation, value) in &self.entries {
-            f(*generation, value);
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn insert<T>(b: &mut Bucket<T>, v: T) -> u32 {
+    #[derive(Debug, PartialEq)]
+    struct E(u32, u32);
+    impl Slot for E {
+        fn generation(&self) -> u32 {
+            self.0
+        }
+    }
+
+    fn insert(b: &mut Bucket<E>, v: u32) -> u32 {
         b.reserve().unwrap();
-        b.insert(v)
+        b.insert(|g| E(g, v))
     }
 
     #[test]
@@ -209,18 +227,18 @@ mod tests {
     #[test]
     fn stale_generations_find_nothing() {
         let mut b = Bucket::new();
-        let g1 = insert(&mut b, "one");
-        assert_eq!(b.remove(g1), Some("one"));
-        let g2 = insert(&mut b, "two");
+        let g1 = insert(&mut b, 1);
+        assert_eq!(b.remove(g1), Some(E(g1, 1)));
+        let g2 = insert(&mut b, 2);
         assert_ne!(g1, g2);
         assert_eq!(b.get(g1), None);
-        assert_eq!(b.get(g2), Some(&"two"));
+        assert_eq!(b.get(g2), Some(&E(g2, 2)));
     }
 
     #[test]
     fn a_value_recurs_only_after_the_generation_wraps() {
         let mut b = Bucket::new();
-        let first = insert(&mut b, 0u32);
+        let first = insert(&mut b, 0);
         b.remove(first);
         let mut seen = 1u32;
         loop {
@@ -242,11 +260,11 @@ mod tests {
             live.push((insert(&mut b, i), i));
             if i % 3 == 0 {
                 let (g, v) = live.swap_remove((i as usize * 7) % live.len());
-                assert_eq!(b.remove(g), Some(v));
+                assert_eq!(b.remove(g), Some(E(g, v)));
             }
         }
         for (g, v) in &live {
-            assert_eq!(b.get(*g), Some(v));
+            assert_eq!(b.get(*g), Some(&E(*g, *v)));
         }
         assert_eq!(b.len(), live.len());
     }
@@ -255,7 +273,7 @@ mod tests {
     fn a_full_bucket_says_no_resources() {
         let mut b = Bucket::new();
         for i in 0..BUCKET_CAPACITY {
-            insert(&mut b, i);
+            insert(&mut b, i as u32);
         }
         assert_eq!(b.reserve(), Err(Status::NO_RESOURCES));
     }

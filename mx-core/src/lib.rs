@@ -14,11 +14,15 @@
 //! - [`handle`]: handle values and the buckets of slots behind them.
 //!
 //! Every allocation here is fallible and reported as [`Status::NO_MEMORY`].
+//!
+//! The `std` feature adds `From<Status> for std::io::Error`.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod abi;
 pub mod chunks;

@@ -14,9 +14,33 @@
 //!   `need_room` payload bytes fit (SPEC 4: `WRITABLE` alone would let it spin).
 
 use alloc::vec::Vec;
+use core::fmt;
+
+use triomphe::UniqueArc;
 
 use crate::abi::RawHandle;
 use crate::{Side, Signals, Status};
+
+/// The signals of both ends of an object before and after an operation.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+pub struct Changes {
+    /// Signals before, by [`Side::index`].
+    pub old: [Signals; 2],
+    /// Signals after, by [`Side::index`].
+    pub new: [Signals; 2],
+}
+
+impl Changes {
+    /// Bits of `side` that went from clear to set.
+    pub fn asserted(&self, side: Side) -> Signals {
+        self.new[side.index()] & !self.old[side.index()]
+    }
+
+    /// Whether anything changed on `side`.
+    pub fn changed(&self, side: Side) -> bool {
+        self.new[side.index()] != self.old[side.index()]
+    }
+}
 
 /// What happens to an observer after it fired.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -75,9 +99,19 @@ impl<K> Observer<K> {
 }
 
 /// The observers of one object (both ends of a peered one).
-#[derive(Debug)]
+///
+/// The list is allocated on first registration (an object nobody waited on
+/// pays one pointer) and kept while small.
 pub struct ObserverList<K> {
-    entries: Vec<Observer<K>>,
+    entries: Option<UniqueArc<Vec<Observer<K>>>>,
+}
+
+impl<K: fmt::Debug> fmt::Debug for ObserverList<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.entries.as_deref().into_iter().flatten())
+            .finish()
+    }
 }
 
 impl<K> Default for ObserverList<K> {
@@ -89,19 +123,17 @@ impl<K> Default for ObserverList<K> {
 impl<K> ObserverList<K> {
     /// An empty list; allocates nothing.
     pub const fn new() -> ObserverList<K> {
-        ObserverList {
-            entries: Vec::new(),
-        }
+        ObserverList { entries: None }
     }
 
     /// Whether nobody waits (the fast path of every state change).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.as_ref().is_none_or(|e| e.is_empty())
     }
 
     /// Number of observers.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.as_ref().map_or(0, |e| e.len())
     }
 
     /// Registers an observer.
@@ -109,35 +141,44 @@ impl<K> ObserverList<K> {
     /// # Errors
     /// `NO_MEMORY`.
     pub fn add(&mut self, observer: Observer<K>) -> Result<(), Status> {
-        self.entries.try_reserve(1)?;
-        self.entries.push(observer);
+        if self.entries.is_none() {
+            self.entries = Some(UniqueArc::try_new(Vec::new()).map_err(|_| Status::NO_MEMORY)?);
+        }
+        let Some(entries) = self.entries.as_deref_mut() else {
+            return Err(Status::INTERNAL);
+        };
+        entries.try_reserve(1)?;
+        entries.push(observer);
         Ok(())
     }
 
     /// Removes and returns the observer `id`.
     pub fn remove(&mut self, id: u64) -> Option<Observer<K>> {
-        let i = self.entries.iter().position(|o| o.id == id)?;
-        let observer = self.entries.swap_remove(i);
-        if self.entries.is_empty() && self.entries.capacity() > 4 {
-            self.entries = Vec::new();
+        let entries = self.entries.as_deref_mut()?;
+        let i = entries.iter().position(|o| o.id == id)?;
+        let observer = entries.swap_remove(i);
+        if entries.is_empty() && entries.capacity() > 4 {
+            self.entries = None;
         }
         Some(observer)
     }
 
     /// The observer `id`.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut Observer<K>> {
-        self.entries.iter_mut().find(|o| o.id == id)
+        self.entries.as_deref_mut()?.iter_mut().find(|o| o.id == id)
     }
 
     /// Calls `f` on every observer; removes those for which it says so.
     pub fn retain(&mut self, mut f: impl FnMut(&mut Observer<K>) -> Verdict) {
-        self.entries.retain_mut(|o| f(o) == Verdict::Keep);
+        if let Some(entries) = self.entries.as_deref_mut() {
+            entries.retain_mut(|o| f(o) == Verdict::Keep);
+        }
     }
 
     /// Applies a change of `side` from `old` to `new` signals, with `room`
-    /// payload bytes now writable from `side` if that grew: every observer of
+    /// payload bytes now writable from `side` (sockets): every observer of
     /// `side` accumulates `new`, and `fire` runs for each one the change
-    /// fires.
+    /// fires (a watched bit newly asserted, or enough room for a room waiter).
     pub fn notify(
         &mut self,
         side: Side,
@@ -147,10 +188,13 @@ impl<K> ObserverList<K> {
         mut fire: impl FnMut(&mut Observer<K>) -> Verdict,
     ) {
         let asserted = new & !old;
-        if self.entries.is_empty() || (asserted.is_empty() && room.is_none()) {
+        let Some(entries) = self.entries.as_deref_mut() else {
+            return;
+        };
+        if asserted.is_empty() && room.is_none() {
             return;
         }
-        self.entries.retain_mut(|o| {
+        entries.retain_mut(|o| {
             if o.side != side {
                 return true;
             }

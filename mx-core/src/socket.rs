@@ -5,10 +5,10 @@
 //! layer keeps one `SocketCore` under one lock per pair, so both ends' signals
 //! always change together.
 //!
-//! Signals are *derived*: after every operation [`SocketCore::refresh`]
-//! recomputes them from the state and reports what changed. So a reader that
-//! sees `READABLE` finds data, and a writer that sees `WRITABLE` cleared finds
-//! the buffer full, by construction.
+//! Signals are *derived*: [`SocketCore::signals`] computes them from the
+//! state, so a reader that sees `READABLE` finds data, and a writer that sees
+//! `WRITABLE` cleared finds the buffer full, by construction. (The object
+//! layer keeps the last computed value to tell what changed.)
 //!
 //! Each end owns an *inbox*: the bytes its peer wrote and it will read.
 //! Capacity counts payload bytes only; datagram framing (a 1-3 byte length
@@ -31,15 +31,16 @@ const MAX_HEADER: usize = 3;
 
 /// The signals a socket end may set with `object_signal`.
 pub const SOCKET_USER_SIGNALS: Signals = Signals::USER_ALL;
+const USER_SHIFT: u32 = 24;
 
 #[derive(Debug, Default)]
 struct Inbox<S> {
     /// Queued bytes: payload and datagram headers.
     bytes: S,
     /// Payload bytes queued (what reads return and capacity counts).
-    payload: usize,
+    payload: u32,
     /// Payload bytes reserved by writes copying outside the lock.
-    staged: usize,
+    staged: u32,
 }
 
 #[derive(Debug)]
@@ -48,10 +49,9 @@ struct End<S> {
     handles: u32,
     /// This end half-closed its writing.
     write_shut: bool,
-    /// User signals set on this end.
-    user: Signals,
-    /// The signals last reported by `refresh`.
-    published: Signals,
+    /// User signals set on this end (`MX_USER_SIGNAL_*`, shifted down by 24
+    /// to fit a byte: the pair must stay small).
+    user: u8,
     /// Bytes the peer wrote, read at this end.
     inbox: Inbox<S>,
 }
@@ -67,27 +67,6 @@ pub struct ReadPlan {
     pub consume: usize,
     /// Payload bytes consumed.
     pub payload: usize,
-}
-
-/// The signals of both ends before and after an operation.
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
-pub struct Changes {
-    /// Signals before, by [`Side::index`].
-    pub old: [Signals; 2],
-    /// Signals after, by [`Side::index`].
-    pub new: [Signals; 2],
-}
-
-impl Changes {
-    /// Bits of `side` that went from clear to set.
-    pub fn asserted(&self, side: Side) -> Signals {
-        self.new[side.index()] & !self.old[side.index()]
-    }
-
-    /// Whether anything changed on `side`.
-    pub fn changed(&self, side: Side) -> bool {
-        self.new[side.index()] != self.old[side.index()]
-    }
 }
 
 /// A datagram's length header followed by its payload, as one [`Source`].
@@ -180,13 +159,13 @@ pub struct SocketCore<S> {
 }
 
 impl<S: Storage> SocketCore<S> {
-    /// A new pair: one handle per end, both `WRITABLE | LAST_HANDLE`.
+    /// A new pair: one handle per end, both `WRITABLE | LAST_HANDLE`; an
+    /// unused pair allocates nothing.
     pub fn new(datagram: bool) -> SocketCore<S> {
         let end = || End {
             handles: 1,
             write_shut: false,
-            user: Signals::NONE,
-            published: Signals::WRITABLE | Signals::LAST_HANDLE,
+            user: 0,
             inbox: Inbox::default(),
         };
         SocketCore {
@@ -208,11 +187,6 @@ impl<S: Storage> SocketCore<S> {
         self.datagram
     }
 
-    /// The current signals of `side`.
-    pub fn signals(&self, side: Side) -> Signals {
-        self.end(side).published
-    }
-
     /// Whether `side` still has handles.
     pub fn is_open(&self, side: Side) -> bool {
         self.end(side).handles > 0
@@ -226,7 +200,7 @@ impl<S: Storage> SocketCore<S> {
     /// Payload bytes `side` may still write before its peer's inbox is full.
     pub fn room(&self, side: Side) -> usize {
         let inbox = &self.end(side.peer()).inbox;
-        SOCKET_CAPACITY - inbox.payload - inbox.staged
+        SOCKET_CAPACITY - (inbox.payload + inbox.staged) as usize
     }
 
     /// Physical bytes (payload and framing) queued for `side` to read.
@@ -234,11 +208,11 @@ impl<S: Storage> SocketCore<S> {
         self.end(side).inbox.bytes.len()
     }
 
-    /// The signals `side` should show now.
-    fn compute(&self, side: Side) -> Signals {
+    /// The signals of `side`, computed from the state.
+    pub fn signals(&self, side: Side) -> Signals {
         let this = self.end(side);
         let peer = self.end(side.peer());
-        let mut signals = this.user;
+        let mut signals = Signals::from_bits_retain(u32::from(this.user) << USER_SHIFT);
         if this.inbox.payload > 0 {
             signals |= Signals::READABLE;
         }
@@ -258,24 +232,6 @@ impl<S: Storage> SocketCore<S> {
     fn peer_done_writing(&self, side: Side) -> bool {
         let peer = self.end(side.peer());
         peer.handles == 0 || (peer.write_shut && self.end(side).inbox.staged == 0)
-    }
-
-    /// Recomputes both ends' signals after a change and reports them.
-    /// Closed ends keep their last signals: nobody can observe them.
-    pub fn refresh(&mut self) -> Changes {
-        let mut changes = Changes::default();
-        for side in Side::BOTH {
-            let old = self.end(side).published;
-            let new = if self.is_open(side) {
-                self.compute(side)
-            } else {
-                old
-            };
-            self.end_mut(side).published = new;
-            changes.old[side.index()] = old;
-            changes.new[side.index()] = new;
-        }
-        changes
     }
 
     /// A handle to `side` was created.
@@ -340,7 +296,7 @@ impl<S: Storage> SocketCore<S> {
         let framed = Framed::new(self.datagram, src, len);
         let inbox = &mut self.end_mut(side.peer()).inbox;
         inbox.bytes.push(&framed, 0, framed.len())?;
-        inbox.payload += len;
+        inbox.payload += len as u32;
         Ok(())
     }
 
@@ -348,14 +304,14 @@ impl<S: Storage> SocketCore<S> {
     /// lock and [`commit`](SocketCore::commit)ted.
     pub fn stage(&mut self, side: Side, len: usize) {
         debug_assert!(len > 0 && len <= self.room(side));
-        self.end_mut(side.peer()).inbox.staged += len;
+        self.end_mut(side.peer()).inbox.staged += len as u32;
     }
 
     /// Releases a reservation from [`SocketCore::stage`] whose copy failed.
     pub fn unstage(&mut self, side: Side, len: usize) {
         let inbox = &mut self.end_mut(side.peer()).inbox;
-        debug_assert!(inbox.staged >= len);
-        inbox.staged -= len;
+        debug_assert!(inbox.staged as usize >= len);
+        inbox.staged -= len as u32;
     }
 
     /// Queues a segment holding `len` staged payload bytes (framed). If the
@@ -370,7 +326,7 @@ impl<S: Storage> SocketCore<S> {
             return Ok(());
         }
         reader.inbox.bytes.append(segment)?;
-        reader.inbox.payload += len;
+        reader.inbox.payload += len as u32;
         Ok(())
     }
 
@@ -391,7 +347,7 @@ impl<S: Storage> SocketCore<S> {
 
     /// Payload bytes waiting at `side` (for datagrams, the sum of lengths).
     pub fn outstanding(&self, side: Side) -> usize {
-        self.end(side).inbox.payload
+        self.end(side).inbox.payload as usize
     }
 
     /// `mx_socket_read` checks after the handle lookup and the outstanding
@@ -421,7 +377,7 @@ impl<S: Storage> SocketCore<S> {
             });
         }
         if !self.datagram {
-            let n = size.min(inbox.payload);
+            let n = size.min(inbox.payload as usize);
             return Ok(ReadPlan {
                 skip: 0,
                 copy: n,
@@ -430,8 +386,7 @@ impl<S: Storage> SocketCore<S> {
             });
         }
         let mut header = [0u8; MAX_HEADER];
-        let peek = MAX_HEADER.min(inbox.bytes.len());
-        inbox.bytes.copy_out(0, peek, &mut header[..], 0)?;
+        let peek = inbox.bytes.peek(&mut header);
         let Some((skip, len)) = decode_len(&header[..peek]) else {
             debug_assert!(false, "corrupt datagram header");
             return Err(Status::INTERNAL);
@@ -457,7 +412,7 @@ impl<S: Storage> SocketCore<S> {
         let inbox = &mut self.end_mut(side).inbox;
         inbox.bytes.copy_out(plan.skip, plan.copy, dst, 0)?;
         inbox.bytes.discard(plan.consume);
-        inbox.payload -= plan.payload;
+        inbox.payload -= plan.payload as u32;
         Ok(())
     }
 
@@ -488,7 +443,7 @@ impl<S: Storage> SocketCore<S> {
         let inbox = &mut self.end_mut(side).inbox;
         if done {
             inbox.bytes.put_front(segment, plan.consume);
-            inbox.payload -= plan.payload;
+            inbox.payload -= plan.payload as u32;
         } else {
             inbox.bytes.put_front(segment, 0);
         }
@@ -503,7 +458,8 @@ impl<S: Storage> SocketCore<S> {
             return Err(Status::INVALID_ARGS);
         }
         let end = self.end_mut(side);
-        end.user = (end.user - clear) | set;
+        let user = Signals::from_bits_retain(u32::from(end.user) << USER_SHIFT);
+        end.user = (((user - clear) | set).bits() >> USER_SHIFT) as u8;
         Ok(())
     }
 
@@ -541,7 +497,6 @@ mod tests {
         if n > 0 {
             core.write(side, data, n)?;
         }
-        core.refresh();
         Ok(n)
     }
 
@@ -549,7 +504,6 @@ mod tests {
         let plan = core.read_plan(side, size)?;
         let mut out = vec![0; plan.copy];
         core.read(side, plan, &mut out[..])?;
-        core.refresh();
         Ok(out)
     }
 
@@ -618,7 +572,6 @@ mod tests {
         let mut core = Core::new(false);
         write(&mut core, Side::A, b"abc").unwrap();
         core.half_close(Side::A).unwrap();
-        core.refresh();
         assert_eq!(core.signals(Side::A), L);
         assert_eq!(core.signals(Side::B), W | R | P | L);
         assert_eq!(write(&mut core, Side::A, b"x"), Err(Status::BAD_STATE));
@@ -633,22 +586,19 @@ mod tests {
         let mut core = Core::new(false);
         let n = core.write_amount(Side::A, SOCKET_CAPACITY).unwrap();
         core.stage(Side::A, n);
-        let ch = core.refresh();
-        assert_eq!(ch.new[0], L, "full while staged");
+        assert_eq!(core.signals(Side::A), L, "full while staged");
         assert_eq!(core.write_amount(Side::A, 1), Err(Status::SHOULD_WAIT));
         assert_eq!(core.read_plan(Side::B, 1), Err(Status::SHOULD_WAIT));
         // Half-close while the copy is in flight: the reader must not see
         // PEER_CLOSED before the bytes.
         core.half_close(Side::A).unwrap();
-        core.refresh();
         assert_eq!(core.read_plan(Side::B, 1), Err(Status::SHOULD_WAIT));
         assert!(!core.signals(Side::B).contains(P));
         let data = vec![3u8; n];
         let mut seg = ChunkQueue::new_segment(n).unwrap();
         ChunkQueue::fill_segment(&mut seg, &Framed::new(false, &data[..], n), 0, n).unwrap();
         core.commit(Side::A, n, seg).unwrap();
-        let ch = core.refresh();
-        assert_eq!(ch.asserted(Side::B), R | P);
+        assert_eq!(core.signals(Side::B), W | R | P | L);
         let plan = core.read_plan(Side::B, n).unwrap();
         let seg = core.lend(Side::B, plan).unwrap();
         let mut out = vec![0u8; n];
@@ -663,14 +613,11 @@ mod tests {
         let mut core = Core::new(false);
         write(&mut core, Side::A, b"abc").unwrap();
         core.add_handle(Side::B);
-        core.refresh();
         assert_eq!(core.signals(Side::B), W | R);
         assert!(!core.remove_handle(Side::B));
-        core.refresh();
         assert_eq!(core.signals(Side::B), W | R | L);
         assert!(core.remove_handle(Side::B));
-        let ch = core.refresh();
-        assert_eq!(ch.new[0], P | L);
+        assert_eq!(core.signals(Side::A), P | L);
         assert_eq!(core.queued_bytes(Side::B), 0);
         assert_eq!(write(&mut core, Side::A, b"x"), Err(Status::PEER_CLOSED));
         assert_eq!(core.half_close(Side::A), Err(Status::PEER_CLOSED));
@@ -685,11 +632,9 @@ mod tests {
         );
         core.signal_peer(Side::A, Signals::NONE, Signals::USER_0)
             .unwrap();
-        core.refresh();
         assert_eq!(core.signals(Side::B), W | L | Signals::USER_0);
         core.signal(Side::B, Signals::USER_0, Signals::USER_1)
             .unwrap();
-        core.refresh();
         assert_eq!(core.signals(Side::B), W | L | Signals::USER_1);
     }
 }

@@ -86,7 +86,8 @@ pub trait Storage: Default {
     /// A detached run of bytes, filled or drained outside the socket's lock.
     type Segment;
 
-    /// Physical bytes queued.
+    /// Physical bytes queued (may take time proportional to the queue's
+    /// length: for tests and diagnostics).
     fn len(&self) -> usize;
 
     /// Whether nothing is queued.
@@ -104,6 +105,10 @@ pub trait Storage: Default {
         offset: usize,
         len: usize,
     ) -> Result<(), Status>;
+
+    /// Copies up to `dst.len()` bytes from the front into `dst`, consuming
+    /// nothing; returns how many were copied.
+    fn peek(&self, dst: &mut [u8]) -> usize;
 
     /// Copies queued bytes `skip..skip + len` into `dst` at `dst_offset`,
     /// consuming nothing.
