@@ -6,9 +6,10 @@
 //! and adds waiting; an OS kernel could do the same.
 //!
 //! - [`Status`], [`Signals`], [`Rights`] and [`abi`]: Magenta's vocabulary.
-//! - [`socket::SocketCore`]: both ends of a socket pair, their buffers and
-//!   signals, generic over a [`storage::Storage`] for the bytes
-//!   ([`chunks::ChunkQueue`] on the heap).
+//! - [`socket`]: the socket rules (checks, amounts, framing, signals) as pure
+//!   functions of a pair's state; [`storage`]: how bytes enter and leave
+//!   ([`storage::Source`], [`storage::Sink`]) and how queues are counted
+//!   ([`storage::Tally`]). The bytes themselves live in `mx-pipe`.
 //! - [`event`]: events and eventpairs.
 //! - [`observer::ObserverList`]: who waits on an object and when they fire.
 //! - [`handle`]: handle values and the buckets of slots behind them.
@@ -25,7 +26,6 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
-pub mod chunks;
 pub mod event;
 pub mod handle;
 pub mod observer;

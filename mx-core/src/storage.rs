@@ -1,21 +1,10 @@
-//! Where a socket direction's bytes live, and how bytes get in and out.
+//! How bytes get into and out of a socket: [`Source`] and [`Sink`].
 //!
-//! The socket state machine ([`crate::socket`]) decides *how many* bytes move
-//! and when; a [`Storage`] decides *where* they sit. The heap implementation is
-//! [`crate::chunks::ChunkQueue`]; a shared-memory ring can implement the same
-//! trait later without touching the state machine.
-//!
-//! Every copy goes through a [`Source`] or a [`Sink`] so that callers choose
-//! how user memory is touched: a Rust slice copies directly, a C pointer may
-//! be validated first and report a fault as a [`Status`]. Storage operations
-//! are all-or-nothing: a failed copy or allocation leaves the storage as it was.
-//!
-//! Large transfers copy outside the socket's lock. For that, a writer fills a
-//! detached [`Storage::Segment`] and then [`Storage::append`]s it; a reader
-//! [`Storage::split_front`]s the bytes it needs, drains them unlocked, and
-//! [`Storage::put_front`]s what is left.
-
-use alloc::vec::Vec;
+//! Every copy goes through one of these traits so that callers choose how
+//! user memory is touched: a Rust slice copies directly, a C pointer may be
+//! validated first and report a fault as a [`Status`]. Where the bytes sit
+//! in between is the business of a pipe (`mx-pipe`); how much may move and
+//! what the signals are is [`crate::socket`]'s.
 
 use crate::Status;
 
@@ -30,12 +19,11 @@ pub trait Source {
         self.len() == 0
     }
 
-    /// Appends bytes `offset..offset + len` of the source to `dst`, whose spare
-    /// capacity is at least `len`.
+    /// Copies bytes `offset..offset + dst.len()` of the source into `dst`.
     ///
     /// # Errors
-    /// `INVALID_ARGS` if the memory cannot be read; `dst` is then unchanged.
-    fn append_to(&self, offset: usize, len: usize, dst: &mut Vec<u8>) -> Result<(), Status>;
+    /// `INVALID_ARGS` if the memory cannot be read.
+    fn copy_to(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status>;
 }
 
 /// Where read bytes go: a slice, or user memory reached some other way.
@@ -60,9 +48,8 @@ impl Source for [u8] {
         <[u8]>::len(self)
     }
 
-    fn append_to(&self, offset: usize, len: usize, dst: &mut Vec<u8>) -> Result<(), Status> {
-        debug_assert!(dst.capacity() - dst.len() >= len, "caller reserves room");
-        dst.extend_from_slice(&self[offset..offset + len]);
+    fn copy_to(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+        dst.copy_from_slice(&self[offset..offset + dst.len()]);
         Ok(())
     }
 }
@@ -78,105 +65,79 @@ impl Sink for [u8] {
     }
 }
 
-/// A queue of bytes: the buffer of one socket direction.
-///
-/// Lengths are physical bytes (payload and any framing); capacity accounting
-/// is the state machine's business, not the storage's.
-pub trait Storage: Default {
-    /// A detached run of bytes, filled or drained outside the socket's lock.
-    type Segment;
+/// Bytes counted two ways, as a pipe's counters hold them: `payload` (what
+/// reads return and capacity counts) and `bytes` (payload plus datagram
+/// framing, where the bytes sit). Both wrap modulo 2^32; differences of two
+/// tallies are exact because a socket never holds 2^32 bytes.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Tally {
+    /// Payload bytes.
+    pub payload: u32,
+    /// Payload and framing bytes.
+    pub bytes: u32,
+}
 
-    /// Physical bytes queued (may take time proportional to the queue's
-    /// length: for tests and diagnostics).
-    fn len(&self) -> usize;
+impl Tally {
+    /// Zero.
+    pub const ZERO: Tally = Tally {
+        payload: 0,
+        bytes: 0,
+    };
 
-    /// Whether nothing is queued.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Packs into one word, so a single atomic store publishes both counts.
+    pub const fn pack(self) -> u64 {
+        ((self.payload as u64) << 32) | self.bytes as u64
     }
 
-    /// Appends `len` bytes of `src` starting at `offset`.
-    ///
-    /// # Errors
-    /// `NO_MEMORY`, or the source's fault; nothing is appended then.
-    fn push(
-        &mut self,
-        src: &(impl Source + ?Sized),
-        offset: usize,
-        len: usize,
-    ) -> Result<(), Status>;
+    /// Unpacks a word from [`Tally::pack`].
+    pub const fn unpack(word: u64) -> Tally {
+        Tally {
+            payload: (word >> 32) as u32,
+            bytes: word as u32,
+        }
+    }
 
-    /// Copies up to `dst.len()` bytes from the front into `dst`, consuming
-    /// nothing; returns how many were copied.
-    fn peek(&self, dst: &mut [u8]) -> usize;
+    /// `self + (payload, bytes)`, wrapping.
+    pub const fn plus(self, payload: u32, bytes: u32) -> Tally {
+        Tally {
+            payload: self.payload.wrapping_add(payload),
+            bytes: self.bytes.wrapping_add(bytes),
+        }
+    }
 
-    /// Copies queued bytes `skip..skip + len` into `dst` at `dst_offset`,
-    /// consuming nothing.
-    ///
-    /// # Errors
-    /// The sink's fault.
-    fn copy_out(
-        &self,
-        skip: usize,
-        len: usize,
-        dst: &mut (impl Sink + ?Sized),
-        dst_offset: usize,
-    ) -> Result<(), Status>;
+    /// `self - earlier`, wrapping: what was added since `earlier`.
+    pub const fn since(self, earlier: Tally) -> Tally {
+        Tally {
+            payload: self.payload.wrapping_sub(earlier.payload),
+            bytes: self.bytes.wrapping_sub(earlier.bytes),
+        }
+    }
 
-    /// Drops the first `len` queued bytes.
-    fn discard(&mut self, len: usize);
+    /// Whether both counts are zero.
+    pub const fn is_zero(self) -> bool {
+        self.payload == 0 && self.bytes == 0
+    }
+}
 
-    /// Drops everything and releases memory.
-    fn clear(&mut self);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// A new, empty segment sized for `len` bytes (allocated by the caller's
-    /// thread, outside any lock).
-    ///
-    /// # Errors
-    /// `NO_MEMORY`.
-    fn new_segment(len: usize) -> Result<Self::Segment, Status>;
-
-    /// Appends `src` bytes to a segment made by [`Storage::new_segment`].
-    ///
-    /// # Errors
-    /// `NO_MEMORY` or the source's fault; the segment is unchanged then.
-    fn fill_segment(
-        segment: &mut Self::Segment,
-        src: &(impl Source + ?Sized),
-        offset: usize,
-        len: usize,
-    ) -> Result<(), Status>;
-
-    /// Copies bytes `skip..skip + len` of a segment into `dst` at `dst_offset`.
-    ///
-    /// # Errors
-    /// The sink's fault.
-    fn drain_segment(
-        segment: &Self::Segment,
-        skip: usize,
-        len: usize,
-        dst: &mut (impl Sink + ?Sized),
-        dst_offset: usize,
-    ) -> Result<(), Status>;
-
-    /// Appends a whole segment at the back.
-    ///
-    /// # Errors
-    /// `NO_MEMORY`; the segment is dropped and nothing is appended.
-    fn append(&mut self, segment: Self::Segment) -> Result<(), Status>;
-
-    /// Lends out at least the first `len` queued bytes (possibly more, up to a
-    /// storage-defined granule) as a segment, to be drained without the lock.
-    ///
-    /// Until the segment comes back through [`Storage::put_front`] the
-    /// storage must see no other reader: the caller serialises readers.
-    /// Writers may go on appending meanwhile.
-    ///
-    /// # Errors
-    /// `NO_MEMORY`; nothing is lent then.
-    fn split_front(&mut self, len: usize) -> Result<Self::Segment, Status>;
-
-    /// Takes back a segment from [`Storage::split_front`] and drops its first
-    /// `consumed` bytes (0 after a failed copy: nothing is lost). Never fails.
-    fn put_front(&mut self, segment: Self::Segment, consumed: usize);
+    #[test]
+    fn tallies_pack_and_wrap() {
+        let t = Tally {
+            payload: u32::MAX - 1,
+            bytes: 7,
+        };
+        assert_eq!(Tally::unpack(t.pack()), t);
+        let later = t.plus(5, 9);
+        assert_eq!(
+            later.since(t),
+            Tally {
+                payload: 5,
+                bytes: 9
+            }
+        );
+        assert!(later.since(later).is_zero());
+    }
 }

@@ -3,12 +3,19 @@
 //! Waking a thread that sleeps on another CPU costs tens of microseconds on a
 //! virtual machine, far more than a socket operation. So a waiter first
 //! watches the object's lock-free signal snapshot for a short while (bounded
-//! by about one wake-up's cost, [`spin_budget`]), yielding the CPU every few
-//! rounds so a peer on the same CPU can run. Only then does it register an
-//! observer and park. The budget is `MX_SPIN_NS` nanoseconds if that
+//! by about one wake-up's cost, [`spin_budget`]). Only then does it register
+//! an observer and park. The budget is `MX_SPIN_NS` nanoseconds if that
 //! environment variable is set (0 disables spinning), else
 //! [`DEFAULT_SPIN_NS`].
+//!
+//! A thread that may run on several CPUs spins without yielding for the
+//! first few microseconds (its peer is most likely running elsewhere and a
+//! system call would only add latency), then yields between checks. A thread
+//! pinned to one CPU yields between checks from the start: its peer may be
+//! waiting for that very CPU.
 
+use core::time::Duration;
+use std::cell::Cell;
 use std::sync::OnceLock;
 
 use mx_core::Time;
@@ -19,8 +26,13 @@ use crate::time::now;
 /// The default spin budget before parking, in nanoseconds.
 pub const DEFAULT_SPIN_NS: u64 = 20_000;
 
-/// Spin rounds between two yields of the CPU.
-const ROUNDS_PER_YIELD: u32 = 8;
+/// Spin rounds between two clock reads (and, after the first stretch, two
+/// yields of the CPU).
+const ROUNDS_PER_CHECK: u32 = 16;
+
+/// For this long a waiter spins without yielding: a peer on another CPU
+/// answers well within it, and a system call would only add latency.
+const PURE_SPIN_NS: u64 = 4_000;
 
 /// The spin budget in nanoseconds.
 pub fn spin_budget() -> u64 {
@@ -34,30 +46,60 @@ pub fn spin_budget() -> u64 {
     })
 }
 
+/// Whether this thread may run on more than one CPU (re-read every so many
+/// spins, since programs pin threads after starting them).
+fn may_run_elsewhere() -> bool {
+    thread_local! {
+        static AFFINITY: Cell<(u32, bool)> = const { Cell::new((0, true)) };
+    }
+    AFFINITY.with(|cell| {
+        let (uses, multi) = cell.get();
+        if uses % 256 == 0 {
+            let multi = rustix::thread::sched_getaffinity(None).map_or(true, |set| set.count() > 1);
+            cell.set((uses.wrapping_add(1), multi));
+            multi
+        } else {
+            cell.set((uses.wrapping_add(1), multi));
+            multi
+        }
+    })
+}
+
 /// Polls `ready` for at most the spin budget (and not past `deadline`);
 /// returns whether it became true.
 pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> bool {
-    if cfg!(loom) {
-        return ready();
+    if ready() {
+        return true;
     }
     let budget = spin_budget();
-    if budget == 0 {
-        return ready();
+    if cfg!(loom) || budget == 0 {
+        return false;
     }
-    let end = now()
-        .saturating_add(core::time::Duration::from_nanos(budget))
+    let start = now();
+    let end = start
+        .saturating_add(Duration::from_nanos(budget))
         .min(deadline);
+    let pure_ns = if may_run_elsewhere() {
+        PURE_SPIN_NS.min(budget)
+    } else {
+        0
+    };
+    let pure = start.saturating_add(Duration::from_nanos(pure_ns));
     loop {
-        for _ in 0..ROUNDS_PER_YIELD {
+        for _ in 0..ROUNDS_PER_CHECK {
+            core::hint::spin_loop();
             if ready() {
                 return true;
             }
-            core::hint::spin_loop();
         }
-        if now() >= end {
+        let current = now();
+        if current >= end {
             return ready();
         }
-        yield_now();
+        if current >= pure {
+            // A peer on this CPU needs it to make progress.
+            yield_now();
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
 use super::object::wait_registered;
 use super::{add_pair, with_handle};
+use crate::object::wait::spin_until;
 use crate::object::{Kernel, SocketPair};
 
 /// `mx_socket_create`—Creates a socket: a connected pair of endpoints.
@@ -114,6 +115,18 @@ pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
         Kernel::Socket(_) => Ok(entry.object()),
         _ => Err(Status::WRONG_TYPE),
     })?;
+    let Kernel::Socket(pair) = &*object.kernel else {
+        return Err(Status::INTERNAL);
+    };
+    // Room implies WRITABLE: check the lock-free signals before the lock.
+    let fits = || {
+        let signals = object.signals();
+        signals.contains(Signals::PEER_CLOSED)
+            || (signals.contains(Signals::WRITABLE) && pair.room(object.side) >= need)
+    };
+    if spin_until(deadline, fits) {
+        return Ok(());
+    }
     wait_registered(
         handle,
         Rights::WRITE,
