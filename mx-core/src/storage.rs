@@ -6,6 +6,8 @@
 //! in between is the business of a pipe (`mx-pipe`); how much may move and
 //! what the signals are is [`crate::socket`]'s.
 
+use core::mem::MaybeUninit;
+
 use crate::Status;
 
 /// Bytes to be written: a slice, or user memory reached some other way.
@@ -19,11 +21,14 @@ pub trait Source {
         self.len() == 0
     }
 
-    /// Copies bytes `offset..offset + dst.len()` of the source into `dst`.
+    /// Copies bytes `offset..offset + dst.len()` of the source into `dst`,
+    /// initialising all of it. (The destination may be fresh memory, which
+    /// is why it is `MaybeUninit`: pipes need not zero what they allocate.)
     ///
     /// # Errors
-    /// `INVALID_ARGS` if the memory cannot be read.
-    fn copy_to(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status>;
+    /// `INVALID_ARGS` if the memory cannot be read; `dst` may then be partly
+    /// written, and the caller discards it.
+    fn copy_to(&self, offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status>;
 }
 
 /// Where read bytes go: a slice, or user memory reached some other way.
@@ -48,8 +53,8 @@ impl Source for [u8] {
         <[u8]>::len(self)
     }
 
-    fn copy_to(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
-        dst.copy_from_slice(&self[offset..offset + dst.len()]);
+    fn copy_to(&self, offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
+        dst.write_copy_of_slice(&self[offset..offset + dst.len()]);
         Ok(())
     }
 }

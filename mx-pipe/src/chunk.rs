@@ -1,10 +1,12 @@
 //! Chunks: fixed-size blocks of bytes, linked into a chain.
 //!
-//! A chunk's bytes are zeroed when it is allocated, so every byte is always
-//! initialised and may be viewed as a slice. Who may touch which bytes when
-//! is the pipe's protocol (see the crate docs); the functions that touch
-//! bytes are `unsafe` and state the part of the protocol they rely on.
+//! A chunk's bytes start uninitialised (`MaybeUninit`): the writer fills
+//! them before publishing, and the reader reads only published bytes. Who
+//! may touch which bytes when is the pipe's protocol (see the crate docs);
+//! the functions that touch bytes are `unsafe` and state the part of the
+//! protocol they rely on.
 
+use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
 #[cfg(not(loom))]
 use std::alloc::{self, Layout};
@@ -20,15 +22,15 @@ pub(crate) struct Chunk {
     /// The next chunk: null until the writer moves past this one, then set
     /// once (before the bytes that live there are published).
     pub(crate) next: AtomicPtr<Chunk>,
-    /// The bytes, zeroed at allocation.
-    data: Box<[UnsafeCell<u8>]>,
+    /// The bytes; those below what the writer published are initialised.
+    data: Box<[UnsafeCell<MaybeUninit<u8>>]>,
 }
 
 impl Chunk {
     /// Allocates a chunk of `capacity` bytes. The caller owns it until it
     /// links it into a chain or frees it with [`Chunk::free`].
     pub(crate) fn alloc(capacity: usize) -> Result<NonNull<Chunk>, Status> {
-        let data = zeroed_bytes(capacity)?;
+        let data = uninit_bytes(capacity)?;
         let chunk = Chunk {
             next: AtomicPtr::new(ptr::null_mut()),
             data,
@@ -81,7 +83,8 @@ impl Chunk {
         self.data.len()
     }
 
-    /// Copies `len` bytes of `src`, from `src_offset`, into the chunk at `at`.
+    /// Copies `len` bytes of `src`, from `src_offset`, into the chunk at `at`
+    /// (initialising them, unless the source faults).
     ///
     /// # Safety
     /// No other thread reads or writes bytes `at..at + len` meanwhile (they
@@ -97,8 +100,8 @@ impl Chunk {
         let cells = &self.data[at..at + len];
         #[cfg(not(loom))]
         {
-            // SAFETY: `UnsafeCell<u8>` has `u8`'s layout, the bytes are
-            // initialised, and the caller guarantees exclusive access.
+            // SAFETY: `UnsafeCell<T>` has `T`'s layout, and the caller
+            // guarantees exclusive access to these bytes.
             let bytes = unsafe {
                 core::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr()), len)
             };
@@ -106,9 +109,10 @@ impl Chunk {
         }
         #[cfg(loom)]
         {
-            let mut bytes = vec![0u8; len];
+            let mut bytes = vec![MaybeUninit::new(0u8); len];
             src.copy_to(src_offset, &mut bytes)?;
             for (cell, byte) in cells.iter().zip(bytes) {
+                // SAFETY: loom checks the exclusive access the caller promises.
                 cell.with_mut(|p| unsafe { *p = byte });
             }
             Ok(())
@@ -118,8 +122,8 @@ impl Chunk {
     /// Copies bytes `at..at + len` of the chunk into `dst` at `dst_offset`.
     ///
     /// # Safety
-    /// No thread writes bytes `at..at + len` meanwhile (they are published,
-    /// and published bytes are never written again).
+    /// Bytes `at..at + len` were published: initialised by the writer
+    /// (whose release store the caller acquired), and never written again.
     pub(crate) unsafe fn drain(
         &self,
         at: usize,
@@ -130,39 +134,46 @@ impl Chunk {
         let cells = &self.data[at..at + len];
         #[cfg(not(loom))]
         {
-            // SAFETY: as in `fill`; the caller guarantees no writer.
-            let bytes =
-                unsafe { core::slice::from_raw_parts(UnsafeCell::raw_get(cells.as_ptr()), len) };
+            // SAFETY: same layout as `u8`; the caller guarantees the bytes are
+            // initialised and that nobody writes them meanwhile.
+            let bytes = unsafe {
+                core::slice::from_raw_parts(UnsafeCell::raw_get(cells.as_ptr()).cast::<u8>(), len)
+            };
             dst.write_at(dst_offset, bytes)
         }
         #[cfg(loom)]
         {
+            // SAFETY: loom checks the caller's promise; published bytes are
+            // initialised.
             let bytes: Vec<u8> = cells
                 .iter()
-                .map(|cell| cell.with(|p| unsafe { *p }))
+                .map(|cell| cell.with(|p| unsafe { (*p).assume_init() }))
                 .collect();
             dst.write_at(dst_offset, &bytes)
         }
     }
 }
 
-/// `capacity` zeroed bytes, or `NO_MEMORY`.
-fn zeroed_bytes(capacity: usize) -> Result<Box<[UnsafeCell<u8>]>, Status> {
+/// `capacity` uninitialised bytes, or `NO_MEMORY`.
+fn uninit_bytes(capacity: usize) -> Result<Box<[UnsafeCell<MaybeUninit<u8>>]>, Status> {
     debug_assert!(capacity > 0);
     #[cfg(not(loom))]
     {
         let layout = Layout::array::<u8>(capacity).map_err(|_| Status::NO_MEMORY)?;
         // SAFETY: `capacity > 0`, so the layout is not zero-sized.
-        let raw = unsafe { alloc::alloc_zeroed(layout) }.cast::<UnsafeCell<u8>>();
+        let raw = unsafe { alloc::alloc(layout) }.cast::<UnsafeCell<MaybeUninit<u8>>>();
         if raw.is_null() {
             return Err(Status::NO_MEMORY);
         }
-        // SAFETY: `raw` holds `capacity` zeroed bytes allocated with the
-        // layout of `[UnsafeCell<u8>; capacity]` (same as `[u8; capacity]`).
+        // SAFETY: `raw` holds `capacity` bytes allocated with the layout of
+        // `[UnsafeCell<MaybeUninit<u8>>; capacity]` (that of `[u8; capacity]`),
+        // and uninitialised bytes are valid `MaybeUninit`s.
         Ok(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(raw, capacity)) })
     }
     #[cfg(loom)]
     {
-        Ok((0..capacity).map(|_| UnsafeCell::new(0)).collect())
+        Ok((0..capacity)
+            .map(|_| UnsafeCell::new(MaybeUninit::new(0)))
+            .collect())
     }
 }

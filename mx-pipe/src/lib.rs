@@ -82,22 +82,24 @@ pub struct Pipe {
     rx: Padded<Rx>,
 }
 
-/// The writer's side.
+/// The writer's side: the mutex and what it protects on one cache line,
+/// the counter the reader polls on another (so polling it does not steal
+/// the line the writer locks).
 #[derive(Debug)]
 struct Tx {
     /// Serialises writers; holds the tail of the chain.
-    producer: Mutex<Producer>,
+    producer: Padded<Mutex<Producer>>,
     /// Everything published so far ([`Tally::pack`]).
     written: AtomicU64,
     /// The first chunk of a chain started when the reader had none.
     start: AtomicPtr<Chunk>,
 }
 
-/// The reader's side.
+/// The reader's side, laid out as [`Tx`].
 #[derive(Debug)]
 struct Rx {
     /// Serialises readers; holds the head of the chain.
-    consumer: Mutex<Consumer>,
+    consumer: Padded<Mutex<Consumer>>,
     /// Everything consumed so far ([`Tally::pack`]).
     read: AtomicU64,
     /// A consumed chunk kept for the writer's next allocation (or null).
@@ -128,6 +130,10 @@ struct Consumer {
     written_seen: Tally,
     /// Capacity of the last chunk put in `spare` (a hint for compaction).
     spare_hint: usize,
+    /// The head chunk when compaction was last tried: it is tried once per
+    /// head chunk (or on [`Reader::compact_now`]), since trying takes the
+    /// writer's cache line.
+    tried: Option<NonNull<Chunk>>,
 }
 
 // SAFETY: the chunk pointers are owned by the pipe; they are dereferenced
@@ -148,23 +154,24 @@ impl Pipe {
     pub fn new() -> Pipe {
         Pipe {
             tx: Padded(Tx {
-                producer: Mutex::new(Producer {
+                producer: Padded(Mutex::new(Producer {
                     tail: None,
                     filled: 0,
                     written: Tally::ZERO,
                     read_seen: Tally::ZERO,
-                }),
+                })),
                 written: AtomicU64::new(0),
                 start: AtomicPtr::new(ptr::null_mut()),
             }),
             rx: Padded(Rx {
-                consumer: Mutex::new(Consumer {
+                consumer: Padded(Mutex::new(Consumer {
                     head: None,
                     pos: 0,
                     read: Tally::ZERO,
                     written_seen: Tally::ZERO,
                     spare_hint: 0,
-                }),
+                    tried: None,
+                })),
                 read: AtomicU64::new(0),
                 spare: AtomicPtr::new(ptr::null_mut()),
             }),
@@ -183,7 +190,7 @@ impl Pipe {
     pub fn writer(&self) -> Writer<'_> {
         Writer {
             pipe: self,
-            producer: self.tx.0.producer.lock(),
+            producer: self.tx.0.producer.0.lock(),
         }
     }
 
@@ -191,15 +198,15 @@ impl Pipe {
     pub fn reader(&self) -> Reader<'_> {
         Reader {
             pipe: self,
-            consumer: self.rx.0.consumer.lock(),
+            consumer: self.rx.0.consumer.0.lock(),
         }
     }
 
     /// Drops everything queued and frees every chunk (the reading end was
     /// closed). Waits for a writer or reader in progress.
     pub fn clear(&self) {
-        let mut consumer = self.rx.0.consumer.lock();
-        let mut producer = self.tx.0.producer.lock();
+        let mut consumer = self.rx.0.consumer.0.lock();
+        let mut producer = self.tx.0.producer.0.lock();
         let written = Tally::unpack(self.tx.0.written.load(Ordering::Acquire));
         // SAFETY: both mutexes are held, so no other thread touches the
         // chain, and the chain from the head (or start) holds every chunk.
@@ -239,7 +246,7 @@ impl Pipe {
             // SAFETY: the reader put it there after its last use, with release
             // ordering; the swap made it ours.
             let spare_ref = unsafe { spare.as_ref() };
-            if spare_ref.capacity() == capacity {
+            if spare_ref.capacity() >= capacity {
                 spare_ref.next.store(ptr::null_mut(), Ordering::Relaxed);
                 return Ok(spare);
             }
@@ -251,8 +258,8 @@ impl Pipe {
 
     /// Heap bytes the pipe owns in chunks (takes both mutexes).
     pub fn footprint(&self) -> usize {
-        let consumer = self.rx.0.consumer.lock();
-        let _producer = self.tx.0.producer.lock();
+        let consumer = self.rx.0.consumer.0.lock();
+        let _producer = self.tx.0.producer.0.lock();
         let mut total = 0;
         let mut next = consumer
             .head
@@ -278,6 +285,7 @@ impl Drop for Pipe {
             .rx
             .0
             .consumer
+            .0
             .get_mut()
             .head
             .or_else(|| NonNull::new(self.tx.0.start.load(Ordering::Acquire)));
@@ -318,7 +326,14 @@ impl Writer<'_> {
         if len == 0 {
             return Ok(());
         }
-        let queued = self.queued(false).bytes as usize;
+        let needs_chunks = self.producer.tail.map_or(true, |tail| {
+            // SAFETY: the tail belongs to the chain, which the reader frees
+            // only after we link past it; we hold the writer mutex.
+            unsafe { tail.as_ref() }.capacity() - self.producer.filled < len
+        });
+        // New chunks are sized by what is queued now, so look at the reader's
+        // counter afresh (once per new chunk, not once per write).
+        let queued = self.queued(needs_chunks).bytes as usize;
         let producer = &mut *self.producer;
         // SAFETY: the tail belongs to the chain, which the reader frees only
         // after we link past it; we hold the writer mutex.
@@ -576,17 +591,29 @@ impl Reader<'_> {
     /// when the pipe is empty, or moves a short remainder into a small chunk.
     /// Only if the writer mutex is free right now.
     fn compact(&mut self) {
+        if self.consumer.head != self.consumer.tried {
+            self.compact_now();
+        }
+    }
+
+    /// Gives memory back now if a large chunk holds little and the writer
+    /// mutex is free: frees everything when the pipe is empty, or moves a
+    /// short remainder into a small chunk. Call it when the pipe goes idle
+    /// (a reader about to sleep), since compaction after reads is tried only
+    /// once per chunk.
+    pub fn compact_now(&mut self) {
         let queued = self.queued(false).bytes as usize;
         let Some(head) = self.consumer.head else {
             return;
         };
+        self.consumer.tried = Some(head);
         // SAFETY: see `locate`.
         let big = unsafe { head.as_ref() }.capacity() > KEEP_CHUNK
             || self.consumer.spare_hint > KEEP_CHUNK;
         if !big || queued > COMPACT_BELOW {
             return;
         }
-        let Some(mut producer) = self.pipe.tx.0.producer.try_lock() else {
+        let Some(mut producer) = self.pipe.tx.0.producer.0.try_lock() else {
             return;
         };
         let queued = self.queued(true).bytes as usize;
@@ -741,13 +768,50 @@ mod tests {
         fn len(&self) -> usize {
             5000
         }
-        fn copy_to(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+        fn copy_to(
+            &self,
+            offset: usize,
+            dst: &mut [core::mem::MaybeUninit<u8>],
+        ) -> Result<(), Status> {
             if offset + dst.len() > 1000 {
                 return Err(Status::INVALID_ARGS);
             }
-            dst.fill(7);
+            dst.fill(core::mem::MaybeUninit::new(7));
             Ok(())
         }
+    }
+
+    #[test]
+    fn datagram_framing_round_trips() {
+        let pipe = Pipe::new();
+        let payload = [9u8; 200];
+        let framed = mx_core::socket::Framed::new(true, &payload[..], 200);
+        pipe.writer().push(&framed, 200).unwrap();
+        assert_eq!(
+            pipe.queued(),
+            Tally {
+                payload: 200,
+                bytes: 202
+            }
+        );
+        let mut reader = pipe.reader();
+        reader.queued(true);
+        let mut front = [0u8; mx_core::socket::MAX_HEADER];
+        let n = reader.peek(&mut front);
+        assert_eq!(mx_core::socket::decode_len(&front[..n]), Some((2, 200)));
+        let mut out = [0u8; 200];
+        reader
+            .take(
+                2,
+                200,
+                &mut out[..],
+                Tally {
+                    payload: 200,
+                    bytes: 202,
+                },
+            )
+            .unwrap();
+        assert_eq!(out, payload);
     }
 
     #[test]

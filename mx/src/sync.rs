@@ -14,10 +14,10 @@
 use mx_core::Status;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
 pub(crate) use triomphe::Arc;
@@ -38,10 +38,10 @@ pub(crate) fn try_arc<T>(value: T) -> Result<Arc<T>, Status> {
 }
 
 #[cfg(not(loom))]
-pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock};
+pub(crate) use parking_lot::{Mutex, RwLock};
 
 #[cfg(loom)]
-pub(crate) use self::loom_locks::{Mutex, MutexGuard, RwLock};
+pub(crate) use self::loom_locks::{Mutex, RwLock};
 
 #[cfg(loom)]
 mod loom_locks {

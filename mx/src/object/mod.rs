@@ -1,16 +1,33 @@
-//! Kernel objects: their locks, their waiters, and how they wake.
+//! Kernel objects: their state, their waiters, and how they wake.
 //!
 //! Every object kind is a variant of [`Kernel`], so a `match` shows what a new
 //! kind must handle. A handle names a `Kernel` and, for peered objects, an end
-//! ([`Object`] is that pair, owned). Each kind holds its pure state from
-//! `mx-core` inside a [`Guarded`]: one mutex over the state *and* its
-//! observers (for peered objects, over both ends), plus a lock-free snapshot
-//! of each end's signals for spinning waiters.
+//! ([`Object`] is that pair, owned).
 //!
-//! State changes go through [`Guarded::update`]: the closure changes the core
-//! under the lock, the signals are recomputed and stored, observers fire, and
-//! the threads and tasks they name are woken after the lock is released.
-//! When nobody waits, that costs a comparison per end.
+//! # State and signals
+//!
+//! Each kind keeps its state in atomic words (an [`mx_core::socket::End`] or
+//! [`mx_core::event::EventState`] per end, and for sockets the pipes'
+//! counters), so its signals can be computed at any time without a lock
+//! ([`Kernel::signals`]). Slow changes (handles, half-close, user signals)
+//! are made under the object's [`Watch`] lock; socket data moves without it.
+//!
+//! # Waking
+//!
+//! The [`Watch`] holds the observers and the signals they last saw. After
+//! every change, [`Kernel::update`] recomputes the signals, fires observers
+//! whose watched bits became asserted, and wakes them after unlocking.
+//!
+//! The socket data paths do not take the watch lock. After publishing, a
+//! data path issues a sequentially consistent fence and reads the number of
+//! observers; a thread registering an observer stores that number, issues
+//! the same fence, and only then reads the state. So either the data path
+//! sees the observer (and notifies it), or the registering thread sees the
+//! data (and does not sleep). When nobody waits, waking costs one fence and
+//! one load.
+//!
+//! Observers see the states computed at each notification, so two data
+//! operations that race one notification may be seen as one change.
 
 pub(crate) mod event;
 pub(crate) mod socket;
@@ -18,12 +35,10 @@ pub(crate) mod wait;
 
 use core::task::Waker;
 
-use mx_core::observer::{Changes, Observer, ObserverList, Verdict};
-use mx_core::socket::SocketCore;
-use mx_core::storage::Storage;
+use mx_core::observer::{Observer, ObserverList, Verdict};
 use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 
-use crate::sync::{counters, Arc, AtomicU32, Mutex, MutexGuard, Ordering, Parker};
+use crate::sync::{counters, fence, Arc, AtomicU32, Mutex, Ordering, Parker};
 
 pub(crate) use event::{Event, EventPair};
 pub(crate) use socket::SocketPair;
@@ -46,26 +61,6 @@ pub(crate) struct Object {
     pub(crate) side: Side,
 }
 
-/// Runs `$body` with `$g` bound to the kernel object's [`Guarded`] state.
-macro_rules! with_guarded {
-    ($kernel:expr, |$g:ident| $body:expr) => {
-        match $kernel {
-            Kernel::Socket(o) => {
-                let $g = &o.guarded;
-                $body
-            }
-            Kernel::Event(o) => {
-                let $g = &o.guarded;
-                $body
-            }
-            Kernel::EventPair(o) => {
-                let $g = &o.guarded;
-                $body
-            }
-        }
-    };
-}
-
 impl Kernel {
     /// `mx_obj_type_t` of the object.
     pub(crate) fn object_type(&self) -> ObjectType {
@@ -73,6 +68,14 @@ impl Kernel {
             Kernel::Socket(_) => ObjectType::SOCKET,
             Kernel::Event(_) => ObjectType::EVENT,
             Kernel::EventPair(_) => ObjectType::EVENT_PAIR,
+        }
+    }
+
+    /// The ends the object has.
+    fn sides(&self) -> &'static [Side] {
+        match self {
+            Kernel::Event(_) => &[Side::A],
+            Kernel::Socket(_) | Kernel::EventPair(_) => &Side::BOTH,
         }
     }
 
@@ -101,9 +104,29 @@ impl Kernel {
         }
     }
 
-    /// The current signals of `side`, without locking.
+    fn watch(&self) -> &Watch {
+        match self {
+            Kernel::Socket(o) => &o.watch,
+            Kernel::Event(o) => &o.watch,
+            Kernel::EventPair(o) => &o.watch,
+        }
+    }
+
+    /// The current signals of `side`, computed without locking.
     pub(crate) fn signals(&self, side: Side) -> Signals {
-        with_guarded!(self, |g| g.signals(side))
+        match self {
+            Kernel::Socket(o) => o.signals(side),
+            Kernel::Event(o) => o.signals(),
+            Kernel::EventPair(o) => o.signals(side),
+        }
+    }
+
+    /// Payload bytes `side` may write now (sockets), for room waiters.
+    fn room(&self, side: Side) -> Option<usize> {
+        match self {
+            Kernel::Socket(o) => Some(o.room(side)),
+            Kernel::Event(_) | Kernel::EventPair(_) => None,
+        }
     }
 
     /// Counts a new handle to `side`.
@@ -112,27 +135,42 @@ impl Kernel {
     /// `BAD_HANDLE` if the end's last handle was closed meanwhile (the handle
     /// being duplicated is gone).
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
-        with_guarded!(self, |g| g.update(|l| Core::add_handle(&mut l.core, side)))
+        self.update(|locked| match self {
+            Kernel::Socket(o) => o.add_handle(locked, side),
+            Kernel::Event(o) => o.add_handle(locked),
+            Kernel::EventPair(o) => o.add_handle(locked, side),
+        })
     }
 
     /// The handle `handle` to `side` was closed: cancels the waits made
     /// through it and uncounts it (which may close the end).
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        with_guarded!(self, |g| g.update(|l| {
-            l.cancel(handle);
-            Core::remove_handle(&mut l.core, side);
-        }))
+        let last = self.update(|locked| {
+            locked.cancel(handle);
+            match self {
+                Kernel::Socket(o) => o.remove_handle(locked, side),
+                Kernel::Event(o) => o.remove_handle(locked),
+                Kernel::EventPair(o) => o.remove_handle(locked, side),
+            }
+        });
+        if let (true, Kernel::Socket(o)) = (last, self) {
+            o.closed(side);
+        }
     }
 
     /// The handle `handle` was replaced by another: cancels the waits made
     /// through it; the handle count does not change.
     pub(crate) fn cancel_handle(&self, handle: RawHandle) {
-        with_guarded!(self, |g| g.update(|l| l.cancel(handle)))
+        self.update(|watch| watch.cancel(handle));
     }
 
     /// `mx_object_signal` on `side`.
     pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
-        with_guarded!(self, |g| g.update(|l| l.core.user_signal(side, clear, set)))
+        self.update(|locked| match self {
+            Kernel::Socket(o) => o.signal(locked, side, clear, set),
+            Kernel::Event(o) => o.signal(locked, clear, set),
+            Kernel::EventPair(o) => o.signal(locked, side, clear, set),
+        })
     }
 
     /// `mx_object_signal_peer` from `side`.
@@ -142,18 +180,124 @@ impl Kernel {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        with_guarded!(self, |g| g
-            .update(|l| l.core.user_signal_peer(side, clear, set)))
+        match self {
+            Kernel::Socket(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
+            Kernel::Event(_) => Err(Status::NOT_SUPPORTED),
+            Kernel::EventPair(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
+        }
     }
 
-    /// Registers an observer of `side` (see [`Guarded::observe`]).
+    /// Runs `f` under the watch lock, then recomputes the signals, fires the
+    /// observers whose watched bits became asserted, unlocks, and wakes them.
+    /// Every slow change to an object's state goes through here.
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut WatchState) -> R) -> R {
+        let watch = self.watch();
+        let mut wakes = WakeList::default();
+        let result = {
+            let mut state = watch.state.lock();
+            let result = f(&mut state);
+            self.publish(&mut state, &mut wakes);
+            watch
+                .watchers
+                .store(state.observers.len() as u32, Ordering::Relaxed);
+            result
+        };
+        wakes.wake_all();
+        result
+    }
+
+    /// After a data path published a change (no lock held): notifies the
+    /// observers, if any (see the module docs for why this cannot miss one).
+    pub(crate) fn data_changed(&self) {
+        fence(Ordering::SeqCst);
+        if self.watch().watchers.load(Ordering::Relaxed) > 0 {
+            self.update(|_| ());
+        }
+    }
+
+    /// Fires observers for the change since the signals they last saw. Runs
+    /// under the watch lock.
+    fn publish(&self, state: &mut WatchState, wakes: &mut WakeList) {
+        if state.observers.is_empty() {
+            return;
+        }
+        for &side in self.sides() {
+            let new = self.signals(side);
+            let old = core::mem::replace(&mut state.seen[side.index()], new);
+            state
+                .observers
+                .notify(side, old, new, self.room(side), |o| fire(o, wakes));
+        }
+        // Cancelled observers fire whatever the signals did.
+        state.observers.retain(|o| {
+            if o.canceled && !o.fired {
+                fire(o, wakes)
+            } else {
+                Verdict::Keep
+            }
+        });
+    }
+
+    /// Registers an observer of `side` unless the request is already
+    /// satisfied (and not `always`).
+    ///
+    /// # Errors
+    /// `NO_MEMORY`.
     pub(crate) fn observe(&self, side: Side, request: ObserveRequest) -> Result<Observed, Status> {
-        with_guarded!(self, |g| g.observe(side, request))
+        let watch = self.watch();
+        let mut wakes = WakeList::default();
+        let registered = {
+            let mut state = watch.state.lock();
+            // Announce the observer before reading the state (module docs).
+            watch
+                .watchers
+                .store(state.observers.len() as u32 + 1, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            if state.observers.is_empty() {
+                // Nobody kept `seen` up to date.
+                for &s in self.sides() {
+                    state.seen[s.index()] = self.signals(s);
+                }
+            } else {
+                // Deliver any change the others have not seen yet first, so
+                // that `seen` is current for everyone.
+                self.publish(&mut state, &mut wakes);
+            }
+            let current = state.seen[side.index()];
+            let room_ok =
+                request.need_room > 0 && self.room(side).is_some_and(|r| r >= request.need_room);
+            let satisfied = current.intersects(request.watched) || room_ok;
+            let registered = if satisfied && !request.always {
+                Ok(Observed::Now(current))
+            } else {
+                let id = counters::observer_id();
+                let mut observer = Observer::new(
+                    id,
+                    side,
+                    request.handle,
+                    request.watched,
+                    current,
+                    request.kind,
+                );
+                observer.need_room = request.need_room;
+                observer.fired = satisfied;
+                state
+                    .observers
+                    .add(observer)
+                    .map(|()| Observed::Registered { id, current })
+            };
+            watch
+                .watchers
+                .store(state.observers.len() as u32, Ordering::Relaxed);
+            registered
+        };
+        wakes.wake_all();
+        registered
     }
 
     /// Removes an observer registered by [`Kernel::observe`].
     pub(crate) fn unobserve(&self, id: u64) -> Option<Observer<Waiting>> {
-        with_guarded!(self, |g| g.update(|l| l.observers.remove(id)))
+        self.update(|state| state.observers.remove(id))
     }
 }
 
@@ -166,6 +310,40 @@ impl Object {
     /// Removes an observer registered through this object.
     pub(crate) fn unobserve(&self, id: u64) -> Option<Observer<Waiting>> {
         self.kernel.unobserve(id)
+    }
+}
+
+/// An object's observers, under one lock, and how many there are.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    /// Observers registered (a copy of `state.observers.len()`), read by the
+    /// data paths without the lock.
+    watchers: AtomicU32,
+    /// The observers and the signals they last saw; also serialises every
+    /// slow change to the object's state.
+    state: Mutex<WatchState>,
+}
+
+/// What a [`Watch`]'s lock protects.
+#[derive(Debug, Default)]
+pub(crate) struct WatchState {
+    /// Everyone waiting on any end.
+    observers: ObserverList<Waiting>,
+    /// The signals of each end at the last notification (edges are
+    /// computed against these).
+    seen: [Signals; 2],
+}
+
+impl WatchState {
+    /// Marks the waits made through `handle` as cancelled; they fire when
+    /// the enclosing [`Kernel::update`] publishes.
+    fn cancel(&mut self, handle: RawHandle) {
+        self.observers.retain(|o| {
+            if o.handle == handle {
+                o.canceled = true;
+            }
+            Verdict::Keep
+        });
     }
 }
 
@@ -247,53 +425,7 @@ impl WakeList {
     }
 }
 
-/// The pure state of an object kind, as the object layer drives it.
-pub(crate) trait Core {
-    /// The ends this kind has.
-    const SIDES: &'static [Side];
-    /// The current signals of `side`.
-    fn signals(&self, side: Side) -> Signals;
-    /// Payload bytes `side` may write (sockets), for room waiters.
-    fn room(&self, _side: Side) -> Option<usize> {
-        None
-    }
-    /// Counts a new handle to `side`; `BAD_HANDLE` if the end is closed.
-    fn add_handle(&mut self, side: Side) -> Result<(), Status>;
-    /// Uncounts a handle to `side`; returns whether it was the last.
-    fn remove_handle(&mut self, side: Side) -> bool;
-    /// `object_signal`.
-    fn user_signal(&mut self, side: Side, clear: Signals, set: Signals) -> Result<(), Status>;
-    /// `object_signal_peer`.
-    fn user_signal_peer(&mut self, side: Side, clear: Signals, set: Signals) -> Result<(), Status>;
-}
-
-impl<S: Storage> Core for SocketCore<S> {
-    const SIDES: &'static [Side] = &Side::BOTH;
-    fn signals(&self, side: Side) -> Signals {
-        SocketCore::signals(self, side)
-    }
-    fn room(&self, side: Side) -> Option<usize> {
-        Some(SocketCore::room(self, side))
-    }
-    fn add_handle(&mut self, side: Side) -> Result<(), Status> {
-        if !self.is_open(side) {
-            return Err(Status::BAD_HANDLE);
-        }
-        SocketCore::add_handle(self, side);
-        Ok(())
-    }
-    fn remove_handle(&mut self, side: Side) -> bool {
-        SocketCore::remove_handle(self, side)
-    }
-    fn user_signal(&mut self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
-        self.signal(side, clear, set)
-    }
-    fn user_signal_peer(&mut self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
-        self.signal_peer(side, clear, set)
-    }
-}
-
-/// A registration request for [`Guarded::observe`].
+/// A registration request for [`Kernel::observe`].
 #[derive(Debug)]
 pub(crate) struct ObserveRequest {
     /// The handle the wait is made through (closing it cancels the wait).
@@ -308,157 +440,13 @@ pub(crate) struct ObserveRequest {
     pub(crate) kind: Waiting,
 }
 
-/// The result of [`Guarded::observe`].
+/// The result of [`Kernel::observe`].
 #[derive(Debug)]
 pub(crate) enum Observed {
     /// Already satisfied, not registered: the current signals.
     Now(Signals),
     /// Registered as `id`; `current` is the state at registration.
     Registered { id: u64, current: Signals },
-}
-
-/// An object's state and observers under one lock, plus a lock-free copy of
-/// each end's signals.
-#[derive(Debug)]
-pub(crate) struct Guarded<C> {
-    /// Each end's signals as last computed, stored under `state` when they
-    /// change; read without the lock by spinning waiters and `get_info`.
-    snapshot: [AtomicU32; 2],
-    /// The object's state (both ends of a peered object) and its observers.
-    state: Mutex<Locked<C>>,
-}
-
-/// What [`Guarded`]'s lock protects.
-#[derive(Debug)]
-pub(crate) struct Locked<C> {
-    /// The pure state machine.
-    pub(crate) core: C,
-    /// Everyone waiting on any end.
-    pub(crate) observers: ObserverList<Waiting>,
-}
-
-impl<C: Core> Locked<C> {
-    /// Marks the waits made through `handle` as cancelled; they fire when the
-    /// enclosing [`Guarded::update`] publishes.
-    fn cancel(&mut self, handle: RawHandle) {
-        self.observers.retain(|o| {
-            if o.handle == handle {
-                o.canceled = true;
-            }
-            Verdict::Keep
-        });
-    }
-}
-
-impl<C: Core> Guarded<C> {
-    /// Wraps a new core.
-    pub(crate) fn new(core: C) -> Guarded<C> {
-        let snapshot = [
-            AtomicU32::new(core.signals(Side::A).bits()),
-            AtomicU32::new(if C::SIDES.len() > 1 {
-                core.signals(Side::B).bits()
-            } else {
-                0
-            }),
-        ];
-        Guarded {
-            snapshot,
-            state: Mutex::new(Locked {
-                core,
-                observers: ObserverList::new(),
-            }),
-        }
-    }
-
-    /// The signals of `side`, without locking.
-    pub(crate) fn signals(&self, side: Side) -> Signals {
-        Signals::from_bits_retain(self.snapshot[side.index()].load(Ordering::Acquire))
-    }
-
-    /// Locks the state for reading it. Changes go through [`Guarded::update`].
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Locked<C>> {
-        self.state.lock()
-    }
-
-    /// Runs `f` on the locked state, publishes the signal changes it made,
-    /// fires observers, unlocks, then wakes whoever they name.
-    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut Locked<C>) -> R) -> R {
-        let mut wakes = WakeList::default();
-        let result = {
-            let mut locked = self.state.lock();
-            let result = f(&mut locked);
-            self.publish(&mut locked, &mut wakes);
-            result
-        };
-        wakes.wake_all();
-        result
-    }
-
-    /// Stores changed signals and fires observers. Runs under the lock.
-    fn publish(&self, locked: &mut Locked<C>, wakes: &mut WakeList) {
-        let mut changes = Changes::default();
-        for &side in C::SIDES {
-            let i = side.index();
-            let new = locked.core.signals(side);
-            // Only this lock's holder stores, so a relaxed load is current.
-            let old = Signals::from_bits_retain(self.snapshot[i].load(Ordering::Relaxed));
-            if new != old {
-                self.snapshot[i].store(new.bits(), Ordering::Release);
-            }
-            changes.old[i] = old;
-            changes.new[i] = new;
-        }
-        if locked.observers.is_empty() {
-            return;
-        }
-        for &side in C::SIDES {
-            let (old, new) = (changes.old[side.index()], changes.new[side.index()]);
-            let room = locked.core.room(side);
-            locked
-                .observers
-                .notify(side, old, new, room, |o| fire(o, wakes));
-        }
-        // Cancelled observers fire whatever the signals did.
-        locked.observers.retain(|o| {
-            if o.canceled && !o.fired {
-                fire(o, wakes)
-            } else {
-                Verdict::Keep
-            }
-        });
-    }
-
-    /// Registers an observer of `side` unless the request is already
-    /// satisfied (and not `always`).
-    ///
-    /// # Errors
-    /// `NO_MEMORY`.
-    pub(crate) fn observe(&self, side: Side, request: ObserveRequest) -> Result<Observed, Status> {
-        let mut locked = self.state.lock();
-        let current = locked.core.signals(side);
-        let room_ok = request.need_room > 0
-            && locked
-                .core
-                .room(side)
-                .is_some_and(|r| r >= request.need_room);
-        let satisfied = current.intersects(request.watched) || room_ok;
-        if satisfied && !request.always {
-            return Ok(Observed::Now(current));
-        }
-        let id = counters::observer_id();
-        let mut observer = Observer::new(
-            id,
-            side,
-            request.handle,
-            request.watched,
-            current,
-            request.kind,
-        );
-        observer.need_room = request.need_room;
-        observer.fired = satisfied;
-        locked.observers.add(observer)?;
-        Ok(Observed::Registered { id, current })
-    }
 }
 
 /// Fires one observer: queues its wake-up and says whether it stays.

@@ -1,33 +1,32 @@
-//! Socket pairs: the lock around [`SocketCore`], and copies outside it.
+//! Socket pairs: two ends' state in atomic words, two [`Pipe`]s, and the
+//! data paths that move bytes without the object's lock.
 //!
-//! Small transfers (at most [`INLINE_MAX`] bytes) copy under the pair lock:
-//! that is one lock round trip and no allocation. Larger ones take two short
-//! lock sections around an unlocked copy, so a writer filling new chunks and
-//! a reader draining old ones copy at the same time, on two cores, as AF_UNIX
-//! does:
+//! `pipes[side]` holds the bytes readable at `side` (its *inbox*). A write
+//! from `side` goes into `pipes[side.peer()]`.
 //!
-//! ```text
-//! writer: lock{check, stage n} -- fill segment -- lock{commit, signals}
-//! reader: lock{plan, lend}     -- drain segment -- lock{give back, signals}
-//! ```
+//! - A write locks its pipe's writer side, reads both ends' state, decides
+//!   the amount ([`mx_core::socket::write_amount`]), copies and publishes;
+//!   then, without locks, notifies observers if there are any.
+//! - A read locks its pipe's reader side and mirrors that.
+//! - Half-close takes the writer side too, so it is ordered after any write
+//!   in flight through the same end: the peer sees every byte written before
+//!   the half-close, then `PEER_CLOSED`.
+//! - Handle counts, half-close and user signals change under the watch lock
+//!   ([`Kernel::update`]); the data paths only read them.
 //!
-//! Readers of one end are serialised by that end's reader mutex (a lent
-//! read must finish before the next read looks at the front). Writers need
-//! no such mutex: each write commits whole, and staged bytes count against
-//! capacity.
+//! The pipes (two cache-line-padded halves each) are allocated on first
+//! use: an unused pair is one small allocation.
 //!
-//! Lock order: reader mutex, then the pair lock.
+//! Lock order: pipe writer side → watch lock; pipe reader side → pipe writer
+//! side (closing an end, compaction).
 
-use mx_core::chunks::ChunkQueue;
-use mx_core::socket::{Framed, SocketCore};
-use mx_core::storage::{Sink, Source, Storage};
+use mx_core::socket::{self as rules, End, Framed, MAX_HEADER, SOCKET_CAPACITY};
+use mx_core::storage::{Sink, Source, Tally};
 use mx_core::{Koid, Side, Signals, Status};
+use mx_pipe::Pipe;
 
-use super::{Guarded, Live};
-use crate::sync::{counters, Mutex};
-
-/// Transfers up to this many bytes copy under the pair lock.
-pub(crate) const INLINE_MAX: usize = 16 * 1024;
+use super::{Kernel, Live, Watch, WatchState};
+use crate::sync::{counters, AtomicU64, Ordering};
 
 /// Both ends of a socket.
 #[derive(Debug)]
@@ -36,21 +35,52 @@ pub(crate) struct SocketPair {
     koid: Koid,
     /// Fixed at creation.
     datagram: bool,
-    /// Serialises the readers of each end (held across a lent read).
-    readers: [Mutex<()>; 2],
-    /// Both ends' state, buffers and observers.
-    pub(crate) guarded: Guarded<SocketCore<ChunkQueue>>,
+    /// Each end's [`End`], packed; stored under the watch lock, loaded by
+    /// anyone.
+    ends: [AtomicU64; 2],
+    /// Observers of both ends; serialises changes to `ends`.
+    pub(crate) watch: Watch,
+    /// The inboxes of end A and end B, allocated on first use.
+    pipes: Pipes,
     _live: Live,
 }
 
-enum WriteStep {
-    Done(usize),
-    Staged(usize),
+/// The two pipes of a pair, allocated when first needed.
+#[cfg(not(loom))]
+#[derive(Debug, Default)]
+struct Pipes(std::sync::OnceLock<triomphe::Arc<[Pipe; 2]>>);
+
+#[cfg(not(loom))]
+impl Pipes {
+    fn get(&self) -> Option<&[Pipe; 2]> {
+        self.0.get().map(|pipes| &**pipes)
+    }
+
+    fn get_or_alloc(&self) -> Result<&[Pipe; 2], Status> {
+        if self.0.get().is_none() {
+            let pipes = triomphe::Arc::try_new([Pipe::new(), Pipe::new()])
+                .map_err(|_| Status::NO_MEMORY)?;
+            // If another thread got there first, ours is dropped.
+            let _ = self.0.set(pipes);
+        }
+        self.get().ok_or(Status::INTERNAL)
+    }
 }
 
-enum ReadStep<T> {
-    Done(usize),
-    Lent(mx_core::socket::ReadPlan, T),
+/// Under loom the pipes exist from the start (loom has no `OnceLock`).
+#[cfg(loom)]
+#[derive(Debug, Default)]
+struct Pipes([Pipe; 2]);
+
+#[cfg(loom)]
+impl Pipes {
+    fn get(&self) -> Option<&[Pipe; 2]> {
+        Some(&self.0)
+    }
+
+    fn get_or_alloc(&self) -> Result<&[Pipe; 2], Status> {
+        Ok(&self.0)
+    }
 }
 
 impl SocketPair {
@@ -59,8 +89,12 @@ impl SocketPair {
         SocketPair {
             koid: counters::koids(2),
             datagram,
-            readers: [Mutex::new(()), Mutex::new(())],
-            guarded: Guarded::new(SocketCore::new(datagram)),
+            ends: [
+                AtomicU64::new(End::NEW.pack()),
+                AtomicU64::new(End::NEW.pack()),
+            ],
+            watch: Watch::default(),
+            pipes: Pipes::default(),
             _live: Live::new(),
         }
     }
@@ -75,94 +109,264 @@ impl SocketPair {
         self.datagram
     }
 
-    /// `mx_socket_write` (options 0) from `side`, after the handle checks.
-    pub(crate) fn write(&self, side: Side, src: &(impl Source + ?Sized)) -> Result<usize, Status> {
-        let len = src.len();
-        let step = self.guarded.update(|l| -> Result<WriteStep, Status> {
-            let n = l.core.write_amount(side, len)?;
-            if n == 0 {
-                return Ok(WriteStep::Done(0));
-            }
-            if n <= INLINE_MAX {
-                l.core.write(side, src, n)?;
-                return Ok(WriteStep::Done(n));
-            }
-            l.core.stage(side, n);
-            Ok(WriteStep::Staged(n))
-        })?;
-        let n = match step {
-            WriteStep::Done(n) => return Ok(n),
-            WriteStep::Staged(n) => n,
-        };
-        let framed = Framed::new(self.datagram, src, n);
-        let segment = ChunkQueue::new_segment(framed.len()).and_then(|mut segment| {
-            ChunkQueue::fill_segment(&mut segment, &framed, 0, framed.len())?;
-            Ok(segment)
-        });
-        self.guarded.update(|l| match segment {
-            Ok(segment) => l.core.commit(side, n, segment).map(|()| n),
-            Err(status) => {
-                l.core.unstage(side, n);
-                Err(status)
-            }
-        })
+    /// The state of `side`.
+    fn end(&self, side: Side) -> End {
+        End::unpack(self.ends[side.index()].load(Ordering::Acquire))
     }
 
-    /// `mx_socket_write` with `MX_SOCKET_HALF_CLOSE` from `side`.
-    pub(crate) fn half_close(&self, side: Side) -> Result<(), Status> {
-        self.guarded.update(|l| l.core.half_close(side))
+    /// Changes the state of `side`; the watch lock is held.
+    fn set_end(&self, _locked: &WatchState, side: Side, end: End) {
+        self.ends[side.index()].store(end.pack(), Ordering::Release);
     }
 
-    /// Payload bytes waiting at `side`.
-    pub(crate) fn outstanding(&self, side: Side) -> usize {
-        self.guarded.lock().core.outstanding(side)
+    /// What `side`'s inbox holds.
+    fn queued(&self, side: Side) -> Tally {
+        self.pipes
+            .get()
+            .map_or(Tally::ZERO, |pipes| pipes[side.index()].queued())
     }
 
-    /// `mx_socket_read` at `side` into `dst`, after the handle checks.
-    pub(crate) fn read(&self, side: Side, dst: &mut (impl Sink + ?Sized)) -> Result<usize, Status> {
-        let _reader = self.readers[side.index()].lock();
-        let step = self.guarded.update(|l| -> Result<ReadStep<_>, Status> {
-            let plan = l.core.read_plan(side, dst.len())?;
-            if plan.copy <= INLINE_MAX {
-                l.core.read(side, plan, dst)?;
-                return Ok(ReadStep::Done(plan.copy));
-            }
-            Ok(ReadStep::Lent(plan, l.core.lend(side, plan)?))
-        })?;
-        let (plan, segment) = match step {
-            ReadStep::Done(n) => return Ok(n),
-            ReadStep::Lent(plan, segment) => (plan, segment),
-        };
-        let copied = SocketCore::<ChunkQueue>::drain(plan, &segment, dst);
-        self.guarded
-            .update(|l| l.core.give_back(side, plan, segment, copied.is_ok()));
-        copied.map(|()| plan.copy)
+    /// The signals of `side`, computed without locking.
+    pub(crate) fn signals(&self, side: Side) -> Signals {
+        rules::signals(
+            self.end(side),
+            self.end(side.peer()),
+            self.queued(side),
+            self.queued(side.peer()),
+        )
     }
 
     /// Payload bytes `side` may write now.
     pub(crate) fn room(&self, side: Side) -> usize {
-        self.guarded.lock().core.room(side)
+        SOCKET_CAPACITY.saturating_sub(self.queued(side.peer()).payload as usize)
     }
 
-    /// The current signals of `side`.
-    pub(crate) fn signals(&self, side: Side) -> Signals {
-        self.guarded.signals(side)
+    /// Payload bytes waiting at `side`.
+    pub(crate) fn outstanding(&self, side: Side) -> usize {
+        self.queued(side).payload as usize
+    }
+
+    /// Counts a new handle to `side`.
+    pub(crate) fn add_handle(&self, locked: &WatchState, side: Side) -> Result<(), Status> {
+        let mut end = self.end(side);
+        if !end.is_open() {
+            return Err(Status::BAD_HANDLE);
+        }
+        end.handles += 1;
+        self.set_end(locked, side, end);
+        Ok(())
+    }
+
+    /// Uncounts a handle to `side`; returns whether it was the last (the
+    /// caller then calls [`SocketPair::closed`] without the lock).
+    pub(crate) fn remove_handle(&self, locked: &WatchState, side: Side) -> bool {
+        let mut end = self.end(side);
+        debug_assert!(end.handles > 0);
+        end.handles -= 1;
+        self.set_end(locked, side, end);
+        end.handles == 0
+    }
+
+    /// `side` lost its last handle: drop what it had to read.
+    pub(crate) fn closed(&self, side: Side) {
+        if let Some(pipes) = self.pipes.get() {
+            pipes[side.index()].clear();
+        }
+    }
+
+    /// `mx_object_signal` on `side`.
+    pub(crate) fn signal(
+        &self,
+        locked: &WatchState,
+        side: Side,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        let mut end = self.end(side);
+        rules::signal(&mut end, clear, set)?;
+        self.set_end(locked, side, end);
+        Ok(())
+    }
+
+    /// `mx_object_signal_peer` from `side`.
+    pub(crate) fn signal_peer(
+        &self,
+        locked: &WatchState,
+        side: Side,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        let mut peer = self.end(side.peer());
+        rules::signal_peer(&mut peer, clear, set)?;
+        self.set_end(locked, side.peer(), peer);
+        Ok(())
+    }
+}
+
+impl Kernel {
+    fn socket(&self) -> Result<&SocketPair, Status> {
+        match self {
+            Kernel::Socket(pair) => Ok(pair),
+            _ => Err(Status::WRONG_TYPE),
+        }
+    }
+
+    /// `mx_socket_write` (options 0) from `side`, after the handle checks.
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`, then as [`rules::write_amount`], and `NO_MEMORY`.
+    pub(crate) fn socket_write(
+        &self,
+        side: Side,
+        src: &(impl Source + ?Sized),
+    ) -> Result<usize, Status> {
+        let pair = self.socket()?;
+        let len = src.len();
+        let pipes = match pair.pipes.get() {
+            Some(pipes) => pipes,
+            None => {
+                // Nothing was ever written: check before allocating.
+                let n = rules::write_amount(
+                    pair.end(side),
+                    pair.end(side.peer()),
+                    pair.datagram,
+                    Tally::ZERO,
+                    len,
+                )?;
+                if n == 0 {
+                    return Ok(0);
+                }
+                pair.pipes.get_or_alloc()?
+            }
+        };
+        let mut writer = pipes[side.peer().index()].writer();
+        let (this, peer) = (pair.end(side), pair.end(side.peer()));
+        let mut amount = rules::write_amount(this, peer, pair.datagram, writer.queued(false), len);
+        if amount.is_ok_and(|n| n < len) || amount == Err(Status::SHOULD_WAIT) {
+            // The reader may have made room since we last looked.
+            amount = rules::write_amount(this, peer, pair.datagram, writer.queued(true), len);
+        }
+        let n = amount?;
+        if n == 0 {
+            return Ok(0);
+        }
+        writer.push(&Framed::new(pair.datagram, src, n), n as u32)?;
+        drop(writer);
+        self.data_changed();
+        Ok(n)
+    }
+
+    /// `mx_socket_write` with `MX_SOCKET_HALF_CLOSE` from `side`.
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`, `PEER_CLOSED`, `NO_MEMORY`.
+    pub(crate) fn socket_half_close(&self, side: Side) -> Result<(), Status> {
+        let pair = self.socket()?;
+        if pair.end(side).write_shut {
+            return Ok(());
+        }
+        // Writes in flight through this end finish first.
+        let pipes = pair.pipes.get_or_alloc()?;
+        let _writer = pipes[side.peer().index()].writer();
+        self.update(|locked| {
+            let mut this = pair.end(side);
+            rules::half_close(&mut this, pair.end(side.peer()))?;
+            pair.set_end(locked, side, this);
+            Ok(())
+        })
+    }
+
+    /// `mx_socket_read` at `side` into `dst`, after the handle checks.
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`, `INVALID_ARGS` (over 32 bits), `PEER_CLOSED`,
+    /// `SHOULD_WAIT`, the sink's fault.
+    pub(crate) fn socket_read(
+        &self,
+        side: Side,
+        dst: &mut (impl Sink + ?Sized),
+    ) -> Result<usize, Status> {
+        let pair = self.socket()?;
+        let size = dst.len();
+        if u32::try_from(size).is_err() {
+            return Err(Status::INVALID_ARGS);
+        }
+        let Some(pipes) = pair.pipes.get() else {
+            return Err(rules::read_empty(pair.end(side.peer())));
+        };
+        let mut reader = pipes[side.index()].reader();
+        let mut queued = reader.queued(false);
+        if queued.payload == 0 {
+            queued = reader.queued(true);
+        }
+        if queued.payload == 0 {
+            let status = rules::read_empty(pair.end(side.peer()));
+            if status != Status::PEER_CLOSED {
+                return Err(status);
+            }
+            // The peer is done; writes it published before that count.
+            queued = reader.queued(true);
+            if queued.payload == 0 {
+                return Err(status);
+            }
+        }
+        let mut front = [0u8; MAX_HEADER];
+        let front_len = if pair.datagram {
+            reader.peek(&mut front)
+        } else {
+            0
+        };
+        let plan = rules::read_plan(pair.datagram, queued, size, &front[..front_len])?;
+        if plan.consume == 0 {
+            return Ok(0);
+        }
+        let consume = Tally {
+            payload: plan.payload as u32,
+            bytes: plan.consume as u32,
+        };
+        reader.take(plan.skip, plan.copy, dst, consume)?;
+        drop(reader);
+        self.data_changed();
+        Ok(plan.copy)
+    }
+
+    /// Payload bytes waiting at `side` (the `NULL, 0` read).
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`.
+    pub(crate) fn socket_outstanding(&self, side: Side) -> Result<usize, Status> {
+        Ok(self.socket()?.outstanding(side))
+    }
+
+    /// Whether this is a datagram socket.
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`.
+    pub(crate) fn socket_is_datagram(&self) -> Result<bool, Status> {
+        Ok(self.socket()?.is_datagram())
+    }
+
+    /// Payload bytes `side` may write now, or `None` if writes from `side`
+    /// fail whatever the room (the peer is closed or `side` half-closed).
+    ///
+    /// # Errors
+    /// `WRONG_TYPE`.
+    pub(crate) fn socket_room(&self, side: Side) -> Result<Option<usize>, Status> {
+        let pair = self.socket()?;
+        if !pair.end(side.peer()).is_open() || pair.end(side).write_shut {
+            return Ok(None);
+        }
+        Ok(Some(pair.room(side)))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn an_idle_pair_is_small() {
         // The object, in an `Arc<Kernel>` with its 8-byte count, must fit a
-        // 128-byte allocation (malloc adds 8 and rounds to 16).
+        // 96-byte allocation (malloc adds 8 and rounds to 16).
         let size = core::mem::size_of::<crate::object::Kernel>();
-        eprintln!(
-            "Kernel {size} SocketPair {}",
-            core::mem::size_of::<SocketPair>()
-        );
-        assert!(size + 8 <= 120, "Kernel is {size} bytes");
+        assert!(size + 8 <= 88, "Kernel is {size} bytes");
     }
 }

@@ -30,6 +30,9 @@ pub const DEFAULT_SPIN_NS: u64 = 20_000;
 /// yields of the CPU).
 const ROUNDS_PER_CHECK: u32 = 16;
 
+/// Pause instructions between two polls.
+const PAUSES_PER_POLL: u32 = 16;
+
 /// For this long a waiter spins without yielding: a peer on another CPU
 /// answers well within it, and a system call would only add latency.
 const PURE_SPIN_NS: u64 = 4_000;
@@ -79,15 +82,26 @@ pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> boo
     let end = start
         .saturating_add(Duration::from_nanos(budget))
         .min(deadline);
-    let pure_ns = if may_run_elsewhere() {
-        PURE_SPIN_NS.min(budget)
-    } else {
-        0
-    };
-    let pure = start.saturating_add(Duration::from_nanos(pure_ns));
+    if !may_run_elsewhere() {
+        // Pinned to one CPU: the peer may need it. Give it up between polls.
+        loop {
+            yield_now();
+            if ready() {
+                return true;
+            }
+            if now() >= end {
+                return false;
+            }
+        }
+    }
+    let pure = start.saturating_add(Duration::from_nanos(PURE_SPIN_NS.min(budget)));
     loop {
         for _ in 0..ROUNDS_PER_CHECK {
-            core::hint::spin_loop();
+            // Polling less often leaves the watched cache lines to the peer
+            // that is making progress on them.
+            for _ in 0..PAUSES_PER_POLL {
+                core::hint::spin_loop();
+            }
             if ready() {
                 return true;
             }
@@ -97,7 +111,7 @@ pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> boo
             return ready();
         }
         if current >= pure {
-            // A peer on this CPU needs it to make progress.
+            // A peer on this CPU may need it to make progress.
             yield_now();
         }
     }

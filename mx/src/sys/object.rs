@@ -75,8 +75,17 @@ pub fn object_wait_one(
     signals: Signals,
     deadline: Time,
 ) -> Result<Signals, ErrorWith<Signals>> {
-    let object = waitable(handle)?;
-    let current = object.signals();
+    // Look (and spin) through the handle: no reference to the object is
+    // taken, so a waiter does not touch cache lines its peer uses.
+    let look = || {
+        with_handle(handle, Rights::READ, |entry| {
+            if !entry.kernel.is_waitable() {
+                return Err(Status::NOT_SUPPORTED);
+            }
+            Ok(entry.kernel.signals(entry.side()))
+        })
+    };
+    let mut current = look()?;
     if current.intersects(signals) {
         return Ok(current);
     }
@@ -86,7 +95,28 @@ pub fn object_wait_one(
             value: Some(current),
         });
     }
-    spin_until(deadline, || object.signals().intersects(signals));
+    let seen = spin_until(deadline, || match look() {
+        Ok(now) => {
+            current = now;
+            now.intersects(signals)
+        }
+        // Closed meanwhile: registering below reports it.
+        Err(_) => true,
+    });
+    if seen && current.intersects(signals) {
+        return Ok(current);
+    }
+    let object = match waitable(handle) {
+        Ok(object) => object,
+        // The handle was valid when the wait began: it was closed since.
+        Err(Status::BAD_HANDLE) => {
+            return Err(ErrorWith {
+                status: Status::CANCELED,
+                value: Some(current | Signals::HANDLE_CLOSED),
+            });
+        }
+        Err(status) => return Err(status.into()),
+    };
     wait_registered(handle, Rights::READ, &object, signals, 0, deadline)
 }
 

@@ -1,6 +1,7 @@
 //! Socket system calls.
 
 use mx_core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
+use mx_core::socket::SOCKET_CAPACITY;
 use mx_core::storage::{Sink, Source};
 use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
@@ -56,12 +57,15 @@ pub fn socket_write<S: Source + ?Sized>(
     src: &S,
 ) -> Result<usize, Status> {
     with_handle(handle, Rights::WRITE, |entry| {
-        let Kernel::Socket(pair) = &*entry.kernel else {
+        let kernel = &entry.kernel;
+        if !matches!(**kernel, Kernel::Socket(_)) {
             return Err(Status::WRONG_TYPE);
-        };
+        }
         match options {
-            0 => pair.write(entry.side(), src),
-            SOCKET_HALF_CLOSE if src.is_empty() => pair.half_close(entry.side()).map(|()| 0),
+            0 => kernel.socket_write(entry.side(), src),
+            SOCKET_HALF_CLOSE if src.is_empty() => {
+                kernel.socket_half_close(entry.side()).map(|()| 0)
+            }
             _ => Err(Status::INVALID_ARGS),
         }
     })
@@ -90,14 +94,9 @@ pub fn socket_read<D: Sink + ?Sized>(
     if options != 0 {
         return Err(Status::INVALID_ARGS);
     }
-    with_handle(handle, Rights::READ, |entry| {
-        let Kernel::Socket(pair) = &*entry.kernel else {
-            return Err(Status::WRONG_TYPE);
-        };
-        match dst {
-            None => Ok(pair.outstanding(entry.side())),
-            Some(dst) => pair.read(entry.side(), dst),
-        }
+    with_handle(handle, Rights::READ, |entry| match dst {
+        None => entry.kernel.socket_outstanding(entry.side()),
+        Some(dst) => entry.kernel.socket_read(entry.side(), dst),
     })
 }
 
@@ -115,14 +114,16 @@ pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
         Kernel::Socket(_) => Ok(entry.object()),
         _ => Err(Status::WRONG_TYPE),
     })?;
-    let Kernel::Socket(pair) = &*object.kernel else {
-        return Err(Status::INTERNAL);
-    };
-    // Room implies WRITABLE: check the lock-free signals before the lock.
+    // While spinning, wait for a good share of the capacity to be free, so
+    // a writer that outpaces its reader writes in batches instead of taking
+    // every byte the reader frees (and the cache line with it). Parked, it
+    // waits for exactly `need`: the reader may never free more.
+    let batch = need.max(SOCKET_CAPACITY / 8);
     let fits = || {
-        let signals = object.signals();
-        signals.contains(Signals::PEER_CLOSED)
-            || (signals.contains(Signals::WRITABLE) && pair.room(object.side) >= need)
+        object
+            .kernel
+            .socket_room(object.side)
+            .map_or(true, |room| room.is_none_or(|room| room >= batch))
     };
     if spin_until(deadline, fits) {
         return Ok(());
@@ -144,8 +145,7 @@ pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
 /// # Errors
 /// - `BAD_HANDLE`, `WRONG_TYPE`.
 pub fn socket_is_datagram(handle: RawHandle) -> Result<bool, Status> {
-    with_handle(handle, Rights::NONE, |entry| match &*entry.kernel {
-        Kernel::Socket(pair) => Ok(pair.is_datagram()),
-        _ => Err(Status::WRONG_TYPE),
+    with_handle(handle, Rights::NONE, |entry| {
+        entry.kernel.socket_is_datagram()
     })
 }
