@@ -321,7 +321,6 @@ impl<T: Source + ?Sized> Source for Framed<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     const W: Signals = Signals::WRITABLE;
     const R: Signals = Signals::READABLE;

@@ -147,6 +147,35 @@ impl From<alloc::collections::TryReserveError> for Status {
     }
 }
 
+#[cfg(feature = "std")]
+impl Status {
+    /// The closest `std::io::ErrorKind`.
+    pub fn io_kind(self) -> std::io::ErrorKind {
+        use std::io::ErrorKind;
+        match self {
+            Status::SHOULD_WAIT => ErrorKind::WouldBlock,
+            Status::TIMED_OUT => ErrorKind::TimedOut,
+            Status::PEER_CLOSED => ErrorKind::BrokenPipe,
+            Status::INVALID_ARGS | Status::OUT_OF_RANGE => ErrorKind::InvalidInput,
+            Status::NO_MEMORY => ErrorKind::OutOfMemory,
+            Status::ACCESS_DENIED => ErrorKind::PermissionDenied,
+            Status::NOT_FOUND => ErrorKind::NotFound,
+            Status::ALREADY_EXISTS => ErrorKind::AlreadyExists,
+            Status::NOT_SUPPORTED => ErrorKind::Unsupported,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// An `io::Error` of the closest kind that carries the `Status` (recover it
+/// with `error.get_ref()` and `downcast_ref::<Status>()`).
+#[cfg(feature = "std")]
+impl From<Status> for std::io::Error {
+    fn from(status: Status) -> std::io::Error {
+        std::io::Error::new(status.io_kind(), status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,34 +204,5 @@ mod tests {
     fn ok_maps_to_unit() {
         assert_eq!(Status::OK.ok(), Ok(()));
         assert_eq!(Status::BAD_STATE.ok(), Err(Status::BAD_STATE));
-    }
-}
-
-#[cfg(feature = "std")]
-impl Status {
-    /// The closest `std::io::ErrorKind`.
-    pub fn io_kind(self) -> std::io::ErrorKind {
-        use std::io::ErrorKind;
-        match self {
-            Status::SHOULD_WAIT => ErrorKind::WouldBlock,
-            Status::TIMED_OUT => ErrorKind::TimedOut,
-            Status::PEER_CLOSED => ErrorKind::BrokenPipe,
-            Status::INVALID_ARGS | Status::OUT_OF_RANGE => ErrorKind::InvalidInput,
-            Status::NO_MEMORY => ErrorKind::OutOfMemory,
-            Status::ACCESS_DENIED => ErrorKind::PermissionDenied,
-            Status::NOT_FOUND => ErrorKind::NotFound,
-            Status::ALREADY_EXISTS => ErrorKind::AlreadyExists,
-            Status::NOT_SUPPORTED => ErrorKind::Unsupported,
-            _ => ErrorKind::Other,
-        }
-    }
-}
-
-/// An `io::Error` of the closest kind that carries the `Status` (recover it
-/// with `error.get_ref()` and `downcast_ref::<Status>()`).
-#[cfg(feature = "std")]
-impl From<Status> for std::io::Error {
-    fn from(status: Status) -> std::io::Error {
-        std::io::Error::new(status.io_kind(), status)
     }
 }

@@ -34,7 +34,7 @@
 //!   else touches the chain).
 //!
 //! The `unsafe` code is the byte copies into and out of chunks and the
-//! chunks' allocation ([`chunk`]); every block states which rule above makes
+//! chunks' allocation (the `chunk` module); every block states which rule above makes
 //! it sound. The protocol is model-checked with loom (`tests/loom.rs`).
 
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -326,20 +326,15 @@ impl Writer<'_> {
         if len == 0 {
             return Ok(());
         }
-        let needs_chunks = self.producer.tail.map_or(true, |tail| {
+        let tail_room = self.producer.tail.map_or(0, |tail| {
             // SAFETY: the tail belongs to the chain, which the reader frees
             // only after we link past it; we hold the writer mutex.
-            unsafe { tail.as_ref() }.capacity() - self.producer.filled < len
+            unsafe { tail.as_ref() }.capacity() - self.producer.filled
         });
         // New chunks are sized by what is queued now, so look at the reader's
         // counter afresh (once per new chunk, not once per write).
-        let queued = self.queued(needs_chunks).bytes as usize;
+        let queued = self.queued(tail_room < len).bytes as usize;
         let producer = &mut *self.producer;
-        // SAFETY: the tail belongs to the chain, which the reader frees only
-        // after we link past it; we hold the writer mutex.
-        let tail_room = producer.tail.map_or(0, |tail| {
-            unsafe { tail.as_ref() }.capacity() - producer.filled
-        });
 
         // Allocate every chunk first (a private chain), so that the copy
         // cannot fail for memory and a failure leaves the pipe unchanged.

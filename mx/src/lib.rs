@@ -17,7 +17,7 @@
 //!         mx-core: pure state machines (no locks, no unsafe)
 //! ```
 //!
-//! - [`mx_core`] (re-exported as [`core`](crate::core)): the vocabulary
+//! - [`mx_core`] (re-exported as [`core`]): the vocabulary
 //!   ([`Status`], [`Signals`], [`Rights`], ...) and the pure state machines.
 //! - [`sys`]: one function per system call, applying the specification's
 //!   checks in its order. Everything else calls these.

@@ -154,16 +154,15 @@ impl Parker {
             Self::SLEEPING,
             ts.as_ref(),
         );
-        // Back to IDLE unless woken meanwhile.
-        match self.state.compare_exchange(
-            Self::SLEEPING,
-            Self::IDLE,
-            Ordering::Acquire,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => false,
-            Err(_) => true,
-        }
+        // Back to IDLE unless woken meanwhile (then the state is WOKEN).
+        self.state
+            .compare_exchange(
+                Self::SLEEPING,
+                Self::IDLE,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            )
+            .is_err()
     }
 }
 

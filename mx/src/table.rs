@@ -12,7 +12,9 @@
 //!
 //! Lock order: bucket (by index, when two are held), then object.
 
-use mx_core::handle::{self, Bucket, BUCKETS};
+#[cfg(not(loom))]
+use mx_core::handle::BUCKETS;
+use mx_core::handle::{self, Bucket};
 use mx_core::{RawHandle, Rights, Side, Status};
 
 use crate::object::{Kernel, Object};

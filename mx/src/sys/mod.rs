@@ -15,7 +15,7 @@
 //!   C. Checks that concern C pointers alone (a NULL buffer with a non-zero
 //!   size, NULL out-parameters) belong to the C ABI and happen there first.
 //!
-//! The handle lookup of every call is [`with_handle`]: `BAD_HANDLE`, then the
+//! The handle lookup of every call is `with_handle`: `BAD_HANDLE`, then the
 //! rights (`ACCESS_DENIED`), then the caller checks the type (`WRONG_TYPE`).
 
 mod event;
