@@ -1,0 +1,87 @@
+//! Runs `mxsock bench` on a tiny configuration of every workload and checks
+//! the report: the JSON parses, every workload is there, and every one
+//! verified its data.
+
+use std::process::{Command, Output};
+
+/// Runs `mxsock bench --quick` with tiny sizes and the extra `args`.
+fn tiny_bench(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_mxsock"))
+        .args(["bench", "--quick", "--no-progress", "--reps", "1"])
+        .args([
+            "--stream-mib",
+            "1",
+            "--datagrams",
+            "2000",
+            "--rounds",
+            "200",
+        ])
+        .args(["--pairs", "2000", "--idle-reps", "1"])
+        .args(["--fanin-pairs", "8", "--fanin-messages", "2000"])
+        .args(args)
+        .output()
+        .expect("mxsock runs");
+    assert!(
+        output.status.success(),
+        "mxsock failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn every_workload_runs_and_verifies_its_data() {
+    let output = tiny_bench(&["--json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    assert_eq!(report["all_verified"], true);
+    let rows = report["rows"].as_array().expect("rows");
+    let ids: Vec<&str> = rows.iter().filter_map(|row| row["id"].as_str()).collect();
+    let mut expected = vec![
+        "stream",
+        "datagram",
+        "rtt_same_cpu_median",
+        "rtt_same_cpu_p99",
+        "idle_bytes",
+        "create_rate",
+        "fanin_wait_many",
+    ];
+    if report["cpus"]["second"].is_u64() {
+        expected.extend(["rtt_cross_cpu_median", "rtt_cross_cpu_p99"]);
+    }
+    for id in expected {
+        assert!(ids.contains(&id), "no row {id} in {ids:?}");
+    }
+    for row in rows {
+        assert_eq!(row["verified"], true, "{row}");
+        for side in ["mx", "socketpair"] {
+            let value = row[side].as_f64();
+            assert!(value.is_some_and(|v| v.is_finite()), "{side} in {row}");
+            assert_eq!(
+                row[format!("{side}_reps")].as_array().map(Vec::len),
+                Some(1)
+            );
+        }
+        assert!(row["ratio"].as_f64().is_some(), "{row}");
+        assert!(!row["pinning"].as_str().unwrap_or("").is_empty(), "{row}");
+        assert!(!row["checked"].as_str().unwrap_or("").is_empty(), "{row}");
+    }
+}
+
+#[test]
+fn the_table_names_figures_targets_and_bounds() {
+    let output = tiny_bench(&["--only", "stream,round-trip"]);
+    let table = String::from_utf8(output.stdout).expect("UTF-8");
+    for needle in [
+        "mx/sp",
+        "stream throughput, 64 KiB writes",
+        ">= 2.00x",
+        "memcpy/2",
+        "round trip, 1 byte, same CPU, median",
+        "yield ping-pong",
+        "All data verified: yes",
+    ] {
+        assert!(table.contains(needle), "no {needle:?} in:\n{table}");
+    }
+    assert!(!table.contains("datagram rate"), "--only ignored:\n{table}");
+}
