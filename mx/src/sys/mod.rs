@@ -21,6 +21,7 @@
 mod event;
 mod handle;
 mod object;
+mod port;
 mod socket;
 mod time;
 
@@ -30,6 +31,7 @@ pub use object::{
     object_get_info, object_get_info_handle_basic, object_signal, object_signal_peer,
     object_wait_many, object_wait_one, InfoCount,
 };
+pub use port::{object_wait_async, port_cancel, port_create, port_queue, port_wait};
 pub use socket::{socket_create, socket_is_datagram, socket_read, socket_wait_room, socket_write};
 pub use time::{deadline_after, nanosleep, time_get};
 
