@@ -440,7 +440,6 @@ pub(crate) enum Waiting {
     /// Unpark a thread blocked in a wait (it unregisters itself).
     Thread(Arc<Parker>),
     /// Wake an async task (the observer is removed; the task re-registers).
-    #[allow(dead_code)]
     Task(Waker),
     /// Queue a packet into a port (`mx_object_wait_async`).
     Port(port::PortLink),
