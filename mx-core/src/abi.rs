@@ -158,3 +158,93 @@ mod tests {
         assert_eq!(core::mem::align_of::<HandleBasicInfo>(), 8);
     }
 }
+
+/// `MX_WAIT_ASYNC_ONCE`: one packet, then the wait ends.
+pub const WAIT_ASYNC_ONCE: u32 = 0;
+/// `MX_WAIT_ASYNC_REPEATING`: a packet on every change while triggered.
+pub const WAIT_ASYNC_REPEATING: u32 = 1;
+
+/// `MX_PKT_TYPE_USER`: a packet queued by `mx_port_queue`.
+pub const PKT_TYPE_USER: u32 = 0;
+/// `MX_PKT_TYPE_SIGNAL_ONE`: from a `MX_WAIT_ASYNC_ONCE` wait.
+pub const PKT_TYPE_SIGNAL_ONE: u32 = 1;
+/// `MX_PKT_TYPE_SIGNAL_REP`: from a `MX_WAIT_ASYNC_REPEATING` wait.
+pub const PKT_TYPE_SIGNAL_REP: u32 = 2;
+
+/// `mx_port_packet_t`: 48 bytes, a key, a type, a status and a 32-byte
+/// union: `u64[4]` for user packets, `{ trigger, observed, count }` for
+/// signal packets. The union is kept as its `u64[4]` form; the accessors
+/// below read and write the signal form with C's layout.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
+#[repr(C)]
+pub struct PortPacket {
+    /// The key given to `mx_object_wait_async` (or by the queuer).
+    pub key: u64,
+    /// `MX_PKT_TYPE_*`.
+    pub type_: u32,
+    /// A status (0 for signal packets).
+    pub status: i32,
+    /// The union's bytes.
+    pub payload: [u64; 4],
+}
+
+impl PortPacket {
+    /// A signal packet.
+    pub fn signal(
+        key: u64,
+        type_: u32,
+        trigger: crate::Signals,
+        observed: crate::Signals,
+        count: u64,
+    ) -> PortPacket {
+        let mut first = [0u8; 8];
+        first[..4].copy_from_slice(&trigger.bits().to_ne_bytes());
+        first[4..].copy_from_slice(&observed.bits().to_ne_bytes());
+        PortPacket {
+            key,
+            type_,
+            status: 0,
+            payload: [u64::from_ne_bytes(first), count, 0, 0],
+        }
+    }
+
+    /// The signal form of the union: `(trigger, observed, count)`.
+    pub fn signal_fields(&self) -> (crate::Signals, crate::Signals, u64) {
+        let first = self.payload[0].to_ne_bytes();
+        let word = |bytes: &[u8]| u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        (
+            crate::Signals::from_bits_retain(word(&first[..4])),
+            crate::Signals::from_bits_retain(word(&first[4..])),
+            self.payload[1],
+        )
+    }
+
+    /// Replaces the `observed` field of the signal form.
+    pub fn set_observed(&mut self, observed: crate::Signals) {
+        let mut first = self.payload[0].to_ne_bytes();
+        first[4..].copy_from_slice(&observed.bits().to_ne_bytes());
+        self.payload[0] = u64::from_ne_bytes(first);
+    }
+}
+
+#[cfg(test)]
+mod packet_tests {
+    use super::*;
+    use crate::Signals;
+
+    #[test]
+    fn packets_are_48_bytes_and_round_trip() {
+        assert_eq!(core::mem::size_of::<PortPacket>(), 48);
+        assert_eq!(core::mem::align_of::<PortPacket>(), 8);
+        let mut p = PortPacket::signal(
+            7,
+            PKT_TYPE_SIGNAL_REP,
+            Signals::READABLE,
+            Signals::WRITABLE,
+            1,
+        );
+        assert_eq!(p.signal_fields(), (Signals::READABLE, Signals::WRITABLE, 1));
+        p.set_observed(Signals::USER_7);
+        assert_eq!(p.signal_fields(), (Signals::READABLE, Signals::USER_7, 1));
+    }
+}

@@ -20,6 +20,7 @@
 //! Buckets are independent: the table in the object layer locks each one on
 //! its own, so handle lookups on different buckets never touch shared state.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::abi::RawHandle;
@@ -73,7 +74,9 @@ pub struct Bucket<T> {
     /// The generation to try next.
     next: u32,
     /// `index[generation & (len - 1)]` is 1 + the entry's position, or 0.
-    index: Vec<u32>,
+    /// (A boxed slice, one word smaller than a `Vec`: the object layer fits
+    /// a bucket and its lock in one cache line.)
+    index: Option<Box<[u32]>>,
     /// Live entries, densely packed.
     entries: Vec<T>,
 }
@@ -89,7 +92,7 @@ impl<T> Bucket<T> {
     pub const fn new() -> Bucket<T> {
         Bucket {
             next: 1,
-            index: Vec::new(),
+            index: None,
             entries: Vec::new(),
         }
     }
@@ -111,11 +114,19 @@ impl<T> Bucket<T> {
 }
 
 impl<T: Slot> Bucket<T> {
+    fn slots(&self) -> &[u32] {
+        self.index.as_deref().unwrap_or(&[])
+    }
+
+    fn slots_mut(&mut self) -> &mut [u32] {
+        self.index.as_deref_mut().unwrap_or(&mut [])
+    }
+
     fn position(&self, generation: u32) -> Option<usize> {
-        if self.index.is_empty() {
+        if self.slots().is_empty() {
             return None;
         }
-        let slot = self.index[generation as usize & (self.index.len() - 1)];
+        let slot = self.slots()[generation as usize & (self.slots().len() - 1)];
         let pos = (slot as usize).checked_sub(1)?;
         (self.entries[pos].generation() == generation).then_some(pos)
     }
@@ -143,16 +154,18 @@ impl<T: Slot> Bucket<T> {
             self.entries.try_reserve_exact(wanted / 4 + 1)?;
         }
         let index_len = (wanted * 8).div_ceil(7).next_power_of_two().max(2);
-        if self.index.len() < index_len {
+        if self.slots().len() < index_len {
             let mut index = Vec::new();
             index.try_reserve_exact(index_len)?;
             index.resize(index_len, 0u32);
+            // Length equals capacity: no reallocation.
+            let mut index = index.into_boxed_slice();
             // Growing keeps positions distinct: equal low bits under the
             // larger mask imply equal low bits under the smaller one.
             for (pos, entry) in self.entries.iter().enumerate() {
                 index[entry.generation() as usize & (index_len - 1)] = pos as u32 + 1;
             }
-            self.index = index;
+            self.index = Some(index);
         }
         Ok(())
     }
@@ -161,33 +174,33 @@ impl<T: Slot> Bucket<T> {
     /// generation. Call [`Bucket::reserve`] first.
     pub fn insert(&mut self, make: impl FnOnce(u32) -> T) -> u32 {
         debug_assert!(self.entries.len() < self.entries.capacity());
-        debug_assert!(self.index.len() * 7 >= 8 * (self.entries.len() + 1));
-        let mask = self.index.len() - 1;
+        debug_assert!(self.slots().len() * 7 >= 8 * (self.entries.len() + 1));
+        let mask = self.slots().len() - 1;
         let mut generation = self.next;
         // The index is at most seven eighths full, so this ends quickly.
-        while self.index[generation as usize & mask] != 0 {
+        while self.slots_mut()[generation as usize & mask] != 0 {
             generation = next_generation(generation);
         }
         self.next = next_generation(generation);
         let entry = make(generation);
         debug_assert_eq!(entry.generation(), generation);
         self.entries.push(entry);
-        self.index[generation as usize & mask] = self.entries.len() as u32;
+        self.slots_mut()[generation as usize & mask] = self.entries.len() as u32;
         generation
     }
 
     /// Removes the entry of `generation`.
     pub fn remove(&mut self, generation: u32) -> Option<T> {
         let pos = self.position(generation)?;
-        let mask = self.index.len() - 1;
-        self.index[generation as usize & mask] = 0;
+        let mask = self.slots().len() - 1;
+        self.slots_mut()[generation as usize & mask] = 0;
         let value = self.entries.swap_remove(pos);
-        if let Some(moved) = self.entries.get(pos) {
-            self.index[moved.generation() as usize & mask] = pos as u32 + 1;
+        if let Some(moved) = self.entries.get(pos).map(Slot::generation) {
+            self.slots_mut()[moved as usize & mask] = pos as u32 + 1;
         }
         if self.entries.is_empty() && self.entries.capacity() > 8 {
             self.entries = Vec::new();
-            self.index = Vec::new();
+            self.index = None;
         }
         Some(value)
     }

@@ -12,6 +12,7 @@
 //!   ([`storage::Tally`]). The bytes themselves live in `mx-pipe`.
 //! - [`event`]: events and eventpairs.
 //! - [`observer::ObserverList`]: who waits on an object and when they fire.
+//! - [`port::PortQueue`]: a port's packets and the threads waiting for them.
 //! - [`handle`]: handle values and the buckets of slots behind them.
 //!
 //! Every allocation here is fallible and reported as [`Status::NO_MEMORY`].
@@ -30,6 +31,7 @@ pub mod event;
 pub mod handle;
 pub mod observer;
 mod peer;
+pub mod port;
 mod rights;
 mod signals;
 pub mod socket;

@@ -11,7 +11,10 @@
 //! - only a change that *asserts* a watched bit fires an observer (the state
 //!   at registration is checked by the registering caller);
 //! - a socket writer waiting for room for a datagram fires when at least
-//!   `need_room` payload bytes fit (SPEC 4: `WRITABLE` alone would let it spin).
+//!   `need_room` payload bytes fit (SPEC 4: `WRITABLE` alone would let it spin);
+//! - a *repeating* observer (`MX_WAIT_ASYNC_REPEATING`) fires on every change
+//!   of the end's signals while any watched bit is asserted; its owner decides
+//!   whether that queues a packet or updates the one already queued.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -70,6 +73,8 @@ pub struct Observer<K> {
     pub fired: bool,
     /// Its handle was closed.
     pub canceled: bool,
+    /// Fires on every change while triggered, not once.
+    pub repeating: bool,
     /// What firing does.
     pub kind: K,
 }
@@ -93,6 +98,7 @@ impl<K> Observer<K> {
             need_room: 0,
             fired: false,
             canceled: false,
+            repeating: false,
             kind,
         }
     }
@@ -141,15 +147,31 @@ impl<K> ObserverList<K> {
     /// # Errors
     /// `NO_MEMORY`.
     pub fn add(&mut self, observer: Observer<K>) -> Result<(), Status> {
+        self.reserve()?;
+        self.push(observer);
+        Ok(())
+    }
+
+    /// Makes room so that the next [`ObserverList::push`] cannot fail.
+    ///
+    /// # Errors
+    /// `NO_MEMORY`.
+    pub fn reserve(&mut self) -> Result<(), Status> {
         if self.entries.is_none() {
             self.entries = Some(UniqueArc::try_new(Vec::new()).map_err(|_| Status::NO_MEMORY)?);
         }
-        let Some(entries) = self.entries.as_deref_mut() else {
-            return Err(Status::INTERNAL);
-        };
-        entries.try_reserve(1)?;
-        entries.push(observer);
-        Ok(())
+        match self.entries.as_deref_mut() {
+            Some(entries) => Ok(entries.try_reserve(1)?),
+            None => Err(Status::INTERNAL),
+        }
+    }
+
+    /// Registers an observer after [`ObserverList::reserve`].
+    pub fn push(&mut self, observer: Observer<K>) {
+        if let Some(entries) = self.entries.as_deref_mut() {
+            debug_assert!(entries.len() < entries.capacity(), "reserve first");
+            entries.push(observer);
+        }
     }
 
     /// Removes and returns the observer `id`.
@@ -188,10 +210,11 @@ impl<K> ObserverList<K> {
         mut fire: impl FnMut(&mut Observer<K>) -> Verdict,
     ) {
         let asserted = new & !old;
+        let changed = new != old;
         let Some(entries) = self.entries.as_deref_mut() else {
             return;
         };
-        if asserted.is_empty() && room.is_none() {
+        if !changed && room.is_none() {
             return;
         }
         entries.retain_mut(|o| {
@@ -199,13 +222,13 @@ impl<K> ObserverList<K> {
                 return true;
             }
             o.observed |= new;
-            let by_signal = o.watched.intersects(asserted);
-            let by_room = o.need_room > 0 && room.is_some_and(|r| r >= o.need_room);
-            if (by_signal || by_room) && !o.fired {
-                fire(o) == Verdict::Keep
+            let fires = if o.repeating {
+                changed && o.watched.intersects(new)
             } else {
-                true
-            }
+                let by_room = o.need_room > 0 && room.is_some_and(|r| r >= o.need_room);
+                !o.fired && (o.watched.intersects(asserted) || by_room)
+            };
+            !fires || fire(o) == Verdict::Keep
         });
     }
 }
@@ -274,6 +297,31 @@ mod tests {
         assert_eq!(fired, [10]);
         assert!(l.get_mut(1).unwrap().observed.contains(Signals::USER_1));
         assert_eq!(l.get_mut(2).unwrap().observed, Signals::NONE);
+    }
+
+    #[test]
+    fn repeating_observers_fire_on_every_change_while_triggered() {
+        let mut l: ObserverList<u32> = ObserverList::new();
+        let mut o = Observer::new(1, Side::A, 5, Signals::READABLE, Signals::NONE, 1);
+        o.repeating = true;
+        l.add(o).unwrap();
+        let mut n = 0;
+        let mut count = |l: &mut ObserverList<u32>, old, new| {
+            l.notify(Side::A, old, new, None, |_| {
+                n += 1;
+                Verdict::Keep
+            });
+        };
+        count(&mut l, Signals::NONE, Signals::USER_0);
+        count(&mut l, Signals::USER_0, Signals::USER_0 | Signals::READABLE);
+        count(
+            &mut l,
+            Signals::READABLE,
+            Signals::READABLE | Signals::USER_1,
+        );
+        count(&mut l, Signals::READABLE, Signals::READABLE);
+        count(&mut l, Signals::READABLE, Signals::NONE);
+        assert_eq!(n, 2, "fires on changes while READABLE is asserted only");
     }
 
     #[test]

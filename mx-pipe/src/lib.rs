@@ -40,7 +40,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod chunk;
-mod sync;
+pub mod sync;
 
 use core::ptr::{self, NonNull};
 

@@ -1,42 +1,102 @@
-//! The primitives this crate uses, swapped for loom's under `--cfg loom`.
+//! The locks and atomics of this crate and of `mx`, swapped for loom's
+//! under `--cfg loom`.
+//!
+//! [`Mutex`] and [`RwLock`] wrap std's futex-based locks: they never
+//! allocate, not even under contention (a lock that parked threads in a
+//! lazily allocated global table could abort the process when memory runs
+//! out), and they are as small as the platform allows. Poisoning is ignored:
+//! no lock here guards an invariant that a panic could break halfway (state
+//! changes are computed first and stored last).
 
 #[cfg(not(loom))]
 pub(crate) use core::cell::UnsafeCell;
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-#[cfg(not(loom))]
-pub(crate) use parking_lot::{Mutex, MutexGuard};
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-#[cfg(loom)]
-pub(crate) use loom_mutex::{Mutex, MutexGuard};
+
+#[cfg(not(loom))]
+use std::sync as imp;
 
 #[cfg(loom)]
-mod loom_mutex {
-    pub(crate) use loom::sync::MutexGuard;
+use loom::sync as imp;
 
-    /// loom's mutex with `parking_lot`'s signature.
-    #[derive(Debug)]
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+pub use imp::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
 
-    impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Mutex<T> {
-            Mutex(loom::sync::Mutex::new(value))
+/// A mutual-exclusion lock (std's, or loom's under `--cfg loom`).
+#[derive(Debug, Default)]
+pub struct Mutex<T>(#[allow(clippy::disallowed_types)] imp::Mutex<T>);
+
+impl<T> Mutex<T> {
+    /// A new, unlocked mutex.
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> Mutex<T> {
+        #[allow(clippy::disallowed_types)]
+        Mutex(imp::Mutex::new(value))
+    }
+
+    /// A new, unlocked mutex.
+    #[cfg(loom)]
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex(imp::Mutex::new(value))
+    }
+
+    /// Locks, waiting as long as it takes.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks if nobody holds the lock now.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.0.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(imp::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(imp::TryLockError::WouldBlock) => None,
         }
+    }
 
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap()
-        }
+    /// The value, through exclusive access.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.0
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok()
-        }
+/// A reader-writer lock (std's, or loom's under `--cfg loom`).
+#[derive(Debug, Default)]
+pub struct RwLock<T>(#[allow(clippy::disallowed_types)] imp::RwLock<T>);
 
-        pub(crate) fn get_mut(&mut self) -> &mut T {
-            self.0.get_mut().unwrap()
-        }
+impl<T> RwLock<T> {
+    /// A new, unlocked lock.
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> RwLock<T> {
+        #[allow(clippy::disallowed_types)]
+        RwLock(imp::RwLock::new(value))
+    }
+
+    /// A new, unlocked lock.
+    #[cfg(loom)]
+    pub fn new(value: T) -> RwLock<T> {
+        RwLock(imp::RwLock::new(value))
+    }
+
+    /// Locks for reading.
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks for writing.
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

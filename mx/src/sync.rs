@@ -5,7 +5,8 @@
 //! model-checked versions (clippy's `disallowed-methods` keeps direct uses of
 //! `std::sync` and `std::thread::park` out of the rest of the crate).
 //!
-//! - [`Mutex`], [`RwLock`]: `parking_lot` (small, no poisoning), or loom's.
+//! - [`Mutex`], [`RwLock`]: std's futex locks (they never allocate), or
+//!   loom's; shared with `mx-pipe` ([`mx_pipe::sync`]).
 //! - [`Arc`]: `triomphe::Arc`, whose `try_new` reports allocation failure
 //!   (std's `Arc::new` aborts on stable Rust); loom's `Arc` under loom.
 //! - [`Parker`]: a one-shot wake-up cell on a futex word (no allocation, no
@@ -37,48 +38,7 @@ pub(crate) fn try_arc<T>(value: T) -> Result<Arc<T>, Status> {
     }
 }
 
-#[cfg(not(loom))]
-pub(crate) use parking_lot::{Mutex, RwLock};
-
-#[cfg(loom)]
-pub(crate) use self::loom_locks::{Mutex, RwLock};
-
-#[cfg(loom)]
-mod loom_locks {
-    pub(crate) use loom::sync::{MutexGuard, RwLockReadGuard, RwLockWriteGuard};
-
-    /// loom's mutex with `parking_lot`'s signature (no poisoning).
-    #[derive(Debug, Default)]
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Mutex<T> {
-            Mutex(loom::sync::Mutex::new(value))
-        }
-
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            self.0.lock().unwrap()
-        }
-    }
-
-    /// loom's reader-writer lock with `parking_lot`'s signature.
-    #[derive(Debug, Default)]
-    pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
-
-    impl<T> RwLock<T> {
-        pub(crate) fn new(value: T) -> RwLock<T> {
-            RwLock(loom::sync::RwLock::new(value))
-        }
-
-        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
-            self.0.read().unwrap()
-        }
-
-        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
-            self.0.write().unwrap()
-        }
-    }
-}
+pub(crate) use mx_pipe::sync::{Mutex, RwLock};
 
 /// Gives the CPU to another thread.
 pub(crate) fn yield_now() {

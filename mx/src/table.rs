@@ -222,3 +222,13 @@ impl HandleTable {
         self.buckets.iter().map(|slot| slot.0.read().len()).sum()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_fills_one_cache_line() {
+        assert_eq!(core::mem::size_of::<Padded>(), 64);
+    }
+}

@@ -2,13 +2,14 @@
 //! `fuchsia-zircon` crates.
 //!
 //! [`Handle`] owns a handle value and closes it on drop; typed wrappers
-//! ([`Socket`], [`Event`], [`EventPair`]) own a `Handle`. Behaviour common to
+//! ([`Socket`], [`Event`], [`EventPair`], [`Port`]) own a `Handle`. Behaviour common to
 //! all handles lives in traits: [`AsHandleRef`] (waiting, signalling,
 //! information), [`HandleBased`] (duplicate, replace, conversions) and
 //! [`Peered`] (signalling the peer). Every method is a thin call into
 //! [`crate::sys`].
 
 mod event;
+mod port;
 mod socket;
 
 use core::marker::PhantomData;
@@ -19,6 +20,7 @@ use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
 use crate::sys;
 
 pub use event::{Event, EventPair};
+pub use port::{Packet, PacketContents, Port, SignalPacket, UserPacket, WaitAsyncOpts};
 pub use socket::{Socket, SocketOpts};
 
 /// An owned handle: dropping it closes it.
@@ -132,6 +134,27 @@ pub trait AsHandleRef {
     /// `BAD_HANDLE`.
     fn get_info(&self) -> Result<HandleBasicInfo, Status> {
         self.basic_info()
+    }
+
+    /// Asks for a packet on `port` with `key` when any of `signals` is
+    /// asserted on this object ([`sys::object_wait_async`]).
+    ///
+    /// # Errors
+    /// As [`sys::object_wait_async`].
+    fn wait_async_handle(
+        &self,
+        port: &Port,
+        key: u64,
+        signals: Signals,
+        options: WaitAsyncOpts,
+    ) -> Result<(), Status> {
+        sys::object_wait_async(
+            self.raw_handle(),
+            port.raw_handle(),
+            key,
+            signals,
+            options.into_raw(),
+        )
     }
 
     /// The object's koid.

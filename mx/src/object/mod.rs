@@ -17,6 +17,9 @@
 //! The [`Watch`] holds the observers and the signals they last saw. After
 //! every change, [`Kernel::update`] recomputes the signals, fires observers
 //! whose watched bits became asserted, and wakes them after unlocking.
+//! Observers are threads ([`Waiting::Thread`]), async tasks
+//! ([`Waiting::Task`]) or asynchronous waits queueing into a port
+//! ([`Waiting::Port`], see [`port`]).
 //!
 //! The socket data paths do not take the watch lock. After publishing, a
 //! data path issues a sequentially consistent fence and reads the number of
@@ -28,8 +31,11 @@
 //!
 //! Observers see the states computed at each notification, so two data
 //! operations that race one notification may be seen as one change.
+//!
+//! Lock order: watch lock → port lock.
 
 pub(crate) mod event;
+pub(crate) mod port;
 pub(crate) mod socket;
 pub(crate) mod wait;
 
@@ -41,6 +47,7 @@ use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 use crate::sync::{counters, fence, Arc, AtomicU32, Mutex, Ordering, Parker};
 
 pub(crate) use event::{Event, EventPair};
+pub(crate) use port::Port;
 pub(crate) use socket::SocketPair;
 
 /// A kernel object of any kind (both ends, for peered kinds).
@@ -52,6 +59,8 @@ pub(crate) enum Kernel {
     Event(Event),
     /// An eventpair.
     EventPair(EventPair),
+    /// A port (boxed: its queue would make every object as large).
+    Port(Arc<Port>),
 }
 
 /// One end of a kernel object, owned: what a handle names.
@@ -68,14 +77,16 @@ impl Kernel {
             Kernel::Socket(_) => ObjectType::SOCKET,
             Kernel::Event(_) => ObjectType::EVENT,
             Kernel::EventPair(_) => ObjectType::EVENT_PAIR,
+            Kernel::Port(_) => ObjectType::PORT,
         }
     }
 
-    /// The ends the object has.
+    /// The ends the object has signals for.
     fn sides(&self) -> &'static [Side] {
         match self {
             Kernel::Event(_) => &[Side::A],
             Kernel::Socket(_) | Kernel::EventPair(_) => &Side::BOTH,
+            Kernel::Port(_) => &[],
         }
     }
 
@@ -85,6 +96,7 @@ impl Kernel {
             Kernel::Socket(o) => o.koid(side),
             Kernel::Event(o) => o.koid(),
             Kernel::EventPair(o) => o.koid(side),
+            Kernel::Port(o) => o.koid(),
         }
     }
 
@@ -92,8 +104,8 @@ impl Kernel {
     pub(crate) fn related_koid(&self, side: Side) -> Koid {
         match self {
             Kernel::Socket(o) => o.koid(side.peer()),
-            Kernel::Event(_) => Koid::INVALID,
             Kernel::EventPair(o) => o.koid(side.peer()),
+            Kernel::Event(_) | Kernel::Port(_) => Koid::INVALID,
         }
     }
 
@@ -101,6 +113,7 @@ impl Kernel {
     pub(crate) fn is_waitable(&self) -> bool {
         match self {
             Kernel::Socket(_) | Kernel::Event(_) | Kernel::EventPair(_) => true,
+            Kernel::Port(_) => false,
         }
     }
 
@@ -109,6 +122,7 @@ impl Kernel {
             Kernel::Socket(o) => &o.watch,
             Kernel::Event(o) => &o.watch,
             Kernel::EventPair(o) => &o.watch,
+            Kernel::Port(o) => &o.watch,
         }
     }
 
@@ -118,6 +132,7 @@ impl Kernel {
             Kernel::Socket(o) => o.signals(side),
             Kernel::Event(o) => o.signals(),
             Kernel::EventPair(o) => o.signals(side),
+            Kernel::Port(_) => Signals::NONE,
         }
     }
 
@@ -125,7 +140,7 @@ impl Kernel {
     fn room(&self, side: Side) -> Option<usize> {
         match self {
             Kernel::Socket(o) => Some(o.room(side)),
-            Kernel::Event(_) | Kernel::EventPair(_) => None,
+            Kernel::Event(_) | Kernel::EventPair(_) | Kernel::Port(_) => None,
         }
     }
 
@@ -135,24 +150,35 @@ impl Kernel {
     /// `BAD_HANDLE` if the end's last handle was closed meanwhile (the handle
     /// being duplicated is gone).
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
-        self.update(|locked| match self {
-            Kernel::Socket(o) => o.add_handle(locked, side),
-            Kernel::Event(o) => o.add_handle(locked),
-            Kernel::EventPair(o) => o.add_handle(locked, side),
-        })
+        match self {
+            Kernel::Socket(o) => self.update(|locked| o.add_handle(locked, side)),
+            Kernel::Event(o) => self.update(|locked| o.add_handle(locked)),
+            Kernel::EventPair(o) => self.update(|locked| o.add_handle(locked, side)),
+            Kernel::Port(o) => o.add_handle(),
+        }
     }
 
     /// The handle `handle` to `side` was closed: cancels the waits made
     /// through it and uncounts it (which may close the end).
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = self.update(|locked| {
-            locked.cancel(handle);
-            match self {
-                Kernel::Socket(o) => o.remove_handle(locked, side),
-                Kernel::Event(o) => o.remove_handle(locked),
-                Kernel::EventPair(o) => o.remove_handle(locked, side),
+        let last = match self {
+            Kernel::Socket(o) => self.update(|locked| {
+                locked.cancel(handle);
+                o.remove_handle(locked, side)
+            }),
+            Kernel::Event(o) => self.update(|locked| {
+                locked.cancel(handle);
+                o.remove_handle(locked)
+            }),
+            Kernel::EventPair(o) => self.update(|locked| {
+                locked.cancel(handle);
+                o.remove_handle(locked, side)
+            }),
+            Kernel::Port(o) => {
+                o.close_handle(handle);
+                false
             }
-        });
+        };
         if let (true, Kernel::Socket(o)) = (last, self) {
             o.closed(side);
         }
@@ -161,16 +187,20 @@ impl Kernel {
     /// The handle `handle` was replaced by another: cancels the waits made
     /// through it; the handle count does not change.
     pub(crate) fn cancel_handle(&self, handle: RawHandle) {
-        self.update(|watch| watch.cancel(handle));
+        match self {
+            Kernel::Port(o) => o.cancel_handle(handle),
+            _ => self.update(|locked| locked.cancel(handle)),
+        }
     }
 
     /// `mx_object_signal` on `side`.
     pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
-        self.update(|locked| match self {
-            Kernel::Socket(o) => o.signal(locked, side, clear, set),
-            Kernel::Event(o) => o.signal(locked, clear, set),
-            Kernel::EventPair(o) => o.signal(locked, side, clear, set),
-        })
+        match self {
+            Kernel::Socket(o) => self.update(|locked| o.signal(locked, side, clear, set)),
+            Kernel::Event(o) => self.update(|locked| o.signal(locked, clear, set)),
+            Kernel::EventPair(o) => self.update(|locked| o.signal(locked, side, clear, set)),
+            Kernel::Port(_) => Err(Status::NOT_SUPPORTED),
+        }
     }
 
     /// `mx_object_signal_peer` from `side`.
@@ -182,8 +212,8 @@ impl Kernel {
     ) -> Result<(), Status> {
         match self {
             Kernel::Socket(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
-            Kernel::Event(_) => Err(Status::NOT_SUPPORTED),
             Kernel::EventPair(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
+            Kernel::Event(_) | Kernel::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }
 
@@ -226,24 +256,35 @@ impl Kernel {
             let old = core::mem::replace(&mut state.seen[side.index()], new);
             state
                 .observers
-                .notify(side, old, new, self.room(side), |o| fire(o, wakes));
+                .notify(side, old, new, self.room(side), |o| fire(o, new, wakes));
         }
         // Cancelled observers fire whatever the signals did.
+        let seen = state.seen;
         state.observers.retain(|o| {
             if o.canceled && !o.fired {
-                fire(o, wakes)
+                fire(o, seen[o.side.index()], wakes)
             } else {
                 Verdict::Keep
             }
         });
     }
 
-    /// Registers an observer of `side` unless the request is already
-    /// satisfied (and not `always`).
+    /// Registers an observer of `side`, unless the request is already
+    /// satisfied and not `always`. `finish` runs under the lock on the new
+    /// observer (with `fired` set if it is satisfied already) and says
+    /// whether to keep it.
     ///
     /// # Errors
-    /// `NO_MEMORY`.
-    pub(crate) fn observe(&self, side: Side, request: ObserveRequest) -> Result<Observed, Status> {
+    /// `NOT_SUPPORTED` (not waitable), `NO_MEMORY`, or `finish`'s error.
+    fn register(
+        &self,
+        side: Side,
+        request: ObserveRequest,
+        finish: impl FnOnce(&mut Observer<Waiting>, &mut WakeList) -> Result<bool, Status>,
+    ) -> Result<Observed, Status> {
+        if !self.is_waitable() {
+            return Err(Status::NOT_SUPPORTED);
+        }
         let watch = self.watch();
         let mut wakes = WakeList::default();
         let registered = {
@@ -253,39 +294,7 @@ impl Kernel {
                 .watchers
                 .store(state.observers.len() as u32 + 1, Ordering::Relaxed);
             fence(Ordering::SeqCst);
-            if state.observers.is_empty() {
-                // Nobody kept `seen` up to date.
-                for &s in self.sides() {
-                    state.seen[s.index()] = self.signals(s);
-                }
-            } else {
-                // Deliver any change the others have not seen yet first, so
-                // that `seen` is current for everyone.
-                self.publish(&mut state, &mut wakes);
-            }
-            let current = state.seen[side.index()];
-            let room_ok =
-                request.need_room > 0 && self.room(side).is_some_and(|r| r >= request.need_room);
-            let satisfied = current.intersects(request.watched) || room_ok;
-            let registered = if satisfied && !request.always {
-                Ok(Observed::Now(current))
-            } else {
-                let id = counters::observer_id();
-                let mut observer = Observer::new(
-                    id,
-                    side,
-                    request.handle,
-                    request.watched,
-                    current,
-                    request.kind,
-                );
-                observer.need_room = request.need_room;
-                observer.fired = satisfied;
-                state
-                    .observers
-                    .add(observer)
-                    .map(|()| Observed::Registered { id, current })
-            };
+            let registered = self.register_locked(&mut state, side, request, finish, &mut wakes);
             watch
                 .watchers
                 .store(state.observers.len() as u32, Ordering::Relaxed);
@@ -293,6 +302,61 @@ impl Kernel {
         };
         wakes.wake_all();
         registered
+    }
+
+    /// [`Kernel::register`] under the watch lock.
+    fn register_locked(
+        &self,
+        state: &mut WatchState,
+        side: Side,
+        request: ObserveRequest,
+        finish: impl FnOnce(&mut Observer<Waiting>, &mut WakeList) -> Result<bool, Status>,
+        wakes: &mut WakeList,
+    ) -> Result<Observed, Status> {
+        if state.observers.is_empty() {
+            // Nobody kept `seen` up to date.
+            for &s in self.sides() {
+                state.seen[s.index()] = self.signals(s);
+            }
+        } else {
+            // Deliver any change the others have not seen yet first, so that
+            // `seen` is current for everyone.
+            self.publish(state, wakes);
+        }
+        let current = state.seen[side.index()];
+        let room_ok =
+            request.need_room > 0 && self.room(side).is_some_and(|r| r >= request.need_room);
+        let satisfied = current.intersects(request.watched) || room_ok;
+        if satisfied && !request.always {
+            return Ok(Observed::Now(current));
+        }
+        state.observers.reserve()?;
+        let id = counters::observer_id();
+        let mut observer = Observer::new(
+            id,
+            side,
+            request.handle,
+            request.watched,
+            current,
+            request.kind,
+        );
+        observer.need_room = request.need_room;
+        observer.fired = satisfied;
+        observer.repeating = request.repeating;
+        if !finish(&mut observer, wakes)? {
+            return Ok(Observed::Now(current));
+        }
+        state.observers.push(observer);
+        Ok(Observed::Registered { id, current })
+    }
+
+    /// Registers an observer of `side` unless the request is already
+    /// satisfied (and not `always`).
+    ///
+    /// # Errors
+    /// `NOT_SUPPORTED`, `NO_MEMORY`.
+    pub(crate) fn observe(&self, side: Side, request: ObserveRequest) -> Result<Observed, Status> {
+        self.register(side, request, |_, _| Ok(true))
     }
 
     /// Removes an observer registered by [`Kernel::observe`].
@@ -376,8 +440,9 @@ pub(crate) enum Waiting {
     /// Unpark a thread blocked in a wait (it unregisters itself).
     Thread(Arc<Parker>),
     /// Wake an async task (the observer is removed; the task re-registers).
-    #[allow(dead_code)]
     Task(Waker),
+    /// Queue a packet into a port (`mx_object_wait_async`).
+    Port(port::PortLink),
 }
 
 /// Someone to wake once the lock is released.
@@ -415,7 +480,13 @@ impl WakeList {
         }
     }
 
-    fn wake_all(self) {
+    /// Queues the wake-up of a parked thread.
+    pub(crate) fn push_thread(&mut self, parker: Arc<Parker>) {
+        self.push(Wake::Thread(parker));
+    }
+
+    /// Delivers every queued wake-up; call with no lock held.
+    pub(crate) fn wake_all(self) {
         if let Some(first) = self.first {
             first.wake();
         }
@@ -436,6 +507,8 @@ pub(crate) struct ObserveRequest {
     pub(crate) need_room: usize,
     /// Register even if already satisfied (`wait_many` reports every item).
     pub(crate) always: bool,
+    /// Fire on every change while triggered (repeating async waits).
+    pub(crate) repeating: bool,
     /// What firing does.
     pub(crate) kind: Waiting,
 }
@@ -449,8 +522,12 @@ pub(crate) enum Observed {
     Registered { id: u64, current: Signals },
 }
 
-/// Fires one observer: queues its wake-up and says whether it stays.
-fn fire(observer: &mut Observer<Waiting>, wakes: &mut WakeList) -> Verdict {
+/// Fires one observer of an end now showing `current`: queues its wake-up
+/// (or its packet) and says whether it stays registered.
+fn fire(observer: &mut Observer<Waiting>, current: Signals, wakes: &mut WakeList) -> Verdict {
+    if matches!(observer.kind, Waiting::Port(_)) {
+        return port::fire_link(observer, current, wakes);
+    }
     observer.fired = true;
     match &mut observer.kind {
         Waiting::Thread(parker) => {
@@ -461,5 +538,6 @@ fn fire(observer: &mut Observer<Waiting>, wakes: &mut WakeList) -> Verdict {
             wakes.push(Wake::Task(core::mem::replace(waker, Waker::noop().clone())));
             Verdict::Remove
         }
+        Waiting::Port(_) => Verdict::Keep,
     }
 }

@@ -21,7 +21,9 @@
 mod event;
 mod handle;
 mod object;
+mod port;
 mod socket;
+mod task;
 mod time;
 
 pub use event::{event_create, eventpair_create};
@@ -30,7 +32,9 @@ pub use object::{
     object_get_info, object_get_info_handle_basic, object_signal, object_signal_peer,
     object_wait_many, object_wait_one, InfoCount,
 };
+pub use port::{object_wait_async, port_cancel, port_create, port_queue, port_wait};
 pub use socket::{socket_create, socket_is_datagram, socket_read, socket_wait_room, socket_write};
+pub use task::{object_wait_waker, WakerRegistration, WakerWait};
 pub use time::{deadline_after, nanosleep, time_get};
 
 use mx_core::{RawHandle, Rights, Status};

@@ -137,6 +137,7 @@ pub(crate) fn wait_registered(
         watched: signals,
         need_room,
         always: false,
+        repeating: false,
         kind: Waiting::Thread(parker.clone()),
     };
     let registered = with_handle(handle, rights, |entry| {
@@ -207,6 +208,7 @@ pub fn object_wait_many(items: &mut [WaitItem], deadline: Time) -> Result<(), St
             watched: item.waitfor,
             need_room: 0,
             always: true,
+            repeating: false,
             kind: Waiting::Thread(parker.clone()),
         };
         let result = with_handle(item.handle, Rights::READ, |entry| {

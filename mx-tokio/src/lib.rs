@@ -1,0 +1,283 @@
+//! Magenta sockets and handles in tokio.
+//!
+//! - [`AsyncSocket`]: `tokio::io::AsyncRead` and `AsyncWrite` for stream
+//!   sockets (`poll_shutdown` half-closes; `PEER_CLOSED` reads as end of
+//!   file), and [`AsyncSocket::send`] / [`AsyncSocket::recv`] for datagram
+//!   sockets.
+//! - [`OnSignals`]: a future that resolves when any of some signals is
+//!   asserted on any handle, with the signals observed.
+//!
+//! # How waiting works
+//!
+//! A pending operation registers the task's waker directly on the object's
+//! signal state ([`mx::sys::object_wait_waker`]), as one more observer: no
+//! thread, file descriptor or timer per socket, and any number of tasks and
+//! blocking threads may wait on the same object at once. The registration
+//! is renewed on every `Pending` and removed when the future (or socket) is
+//! dropped. A datagram sender waits for room for its whole datagram, not
+//! merely for `WRITABLE`.
+//!
+//! Operations only consume data when they return `Ready`, so dropping a
+//! pending read or write future loses nothing (they are cancel-safe). Every
+//! operation takes part in tokio's cooperative budget: a socket that is
+//! always ready still yields to other tasks.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use mx::api::{AsHandleRef, HandleRef, Socket};
+use mx::core::socket::SOCKET_CAPACITY;
+use mx::sys::{self, WakerRegistration, WakerWait};
+use mx::{Signals, Status};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::task::coop;
+
+/// Registers the task on `handle` for `signals` (or for `need_room` bytes of
+/// room) unless that already holds: `Ready(())` means "try again now".
+fn wait_for(
+    handle: HandleRef<'_>,
+    signals: Signals,
+    need_room: usize,
+    slot: &mut Option<WakerWait>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Status>> {
+    // Dropping the previous registration first keeps one per waiter.
+    *slot = None;
+    match sys::object_wait_waker(handle.raw_handle(), signals, need_room, cx.waker()) {
+        Ok(WakerRegistration::Ready(_)) => Poll::Ready(Ok(())),
+        Ok(WakerRegistration::Waiting(wait)) => {
+            *slot = Some(wait);
+            Poll::Pending
+        }
+        Err(status) => Poll::Ready(Err(status)),
+    }
+}
+
+/// A socket driven by tokio.
+#[derive(Debug)]
+pub struct AsyncSocket {
+    socket: Socket,
+    /// The reader's registration while a read is pending.
+    reading: Option<WakerWait>,
+    /// The writer's registration while a write is pending.
+    writing: Option<WakerWait>,
+}
+
+impl AsyncSocket {
+    /// Wraps a socket (stream or datagram).
+    pub fn new(socket: Socket) -> AsyncSocket {
+        AsyncSocket {
+            socket,
+            reading: None,
+            writing: None,
+        }
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &Socket {
+        &self.socket
+    }
+
+    /// Unwraps the socket.
+    pub fn into_inner(self) -> Socket {
+        self.socket
+    }
+
+    /// Polls a read of up to `buf.len()` bytes (one datagram on a datagram
+    /// socket, truncated to `buf`). `Ready(Err(PEER_CLOSED))` once the peer
+    /// is done writing and everything was read.
+    fn poll_read_bytes(
+        socket: &Socket,
+        slot: &mut Option<WakerWait>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize, Status>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            match socket.read(buf) {
+                Err(Status::SHOULD_WAIT) => {
+                    ready!(wait_for(
+                        socket.as_handle_ref(),
+                        Signals::READABLE | Signals::PEER_CLOSED,
+                        0,
+                        slot,
+                        cx
+                    ))?;
+                }
+                result => {
+                    *slot = None;
+                    coop.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Polls a write of `buf`: a stream write may be short; a datagram is
+    /// written whole, waiting for room for all of it.
+    fn poll_write_bytes(
+        socket: &Socket,
+        slot: &mut Option<WakerWait>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<Result<usize, Status>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            match socket.write(buf) {
+                Err(Status::SHOULD_WAIT) => {
+                    let datagram = sys::socket_is_datagram(socket.raw_handle())?;
+                    if datagram && buf.len() > SOCKET_CAPACITY {
+                        return Poll::Ready(Err(Status::OUT_OF_RANGE));
+                    }
+                    let (signals, room) = if datagram {
+                        (Signals::PEER_CLOSED, buf.len())
+                    } else {
+                        (Signals::WRITABLE | Signals::PEER_CLOSED, 0)
+                    };
+                    ready!(wait_for(socket.as_handle_ref(), signals, room, slot, cx))?;
+                }
+                result => {
+                    *slot = None;
+                    coop.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// Receives one datagram (or, on a stream socket, some bytes).
+    ///
+    /// # Errors
+    /// `PEER_CLOSED` once the peer is done writing and everything was read;
+    /// the handle errors of `mx::sys::socket_read`.
+    pub async fn recv(&self, buf: &mut [u8]) -> Result<usize, Status> {
+        let mut slot = None;
+        std::future::poll_fn(|cx| Self::poll_read_bytes(&self.socket, &mut slot, cx, buf)).await
+    }
+
+    /// Sends one whole datagram, waiting for room for all of it (on a stream
+    /// socket: all of `buf`).
+    ///
+    /// # Errors
+    /// `OUT_OF_RANGE` for a datagram longer than the socket's capacity;
+    /// `PEER_CLOSED`, `BAD_STATE` and the handle errors of
+    /// `mx::sys::socket_write`.
+    pub async fn send(&self, buf: &[u8]) -> Result<(), Status> {
+        let mut slot = None;
+        let mut sent = 0;
+        while sent < buf.len() {
+            sent += std::future::poll_fn(|cx| {
+                Self::poll_write_bytes(&self.socket, &mut slot, cx, &buf[sent..])
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn write_error(status: Status) -> io::Error {
+    match status {
+        Status::PEER_CLOSED | Status::BAD_STATE => {
+            io::Error::new(io::ErrorKind::BrokenPipe, status)
+        }
+        other => other.into(),
+    }
+}
+
+impl AsyncRead for AsyncSocket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        let unfilled = buf.initialize_unfilled();
+        match ready!(Self::poll_read_bytes(
+            &this.socket,
+            &mut this.reading,
+            cx,
+            unfilled
+        )) {
+            Ok(n) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            // End of file.
+            Err(Status::PEER_CLOSED) => Poll::Ready(Ok(())),
+            Err(status) => Poll::Ready(Err(status.into())),
+        }
+    }
+}
+
+impl AsyncWrite for AsyncSocket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        Self::poll_write_bytes(&this.socket, &mut this.writing, cx, buf).map_err(write_error)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Half-closes the socket: the peer reads what was written, then end of
+    /// file. Succeeds if the peer is already gone (nothing is left to shut).
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.socket.half_close() {
+            Ok(()) | Err(Status::PEER_CLOSED) => Poll::Ready(Ok(())),
+            Err(status) => Poll::Ready(Err(status.into())),
+        }
+    }
+}
+
+/// A future that resolves when any of `signals` is asserted on a handle,
+/// with the signals seen then.
+#[derive(Debug)]
+pub struct OnSignals<'a> {
+    handle: HandleRef<'a>,
+    signals: Signals,
+    registration: Option<WakerWait>,
+}
+
+impl<'a> OnSignals<'a> {
+    /// Waits on `handle` (which needs `READ`) for any of `signals`.
+    pub fn new(handle: &'a impl AsHandleRef, signals: Signals) -> OnSignals<'a> {
+        OnSignals {
+            handle: handle.as_handle_ref(),
+            signals,
+            registration: None,
+        }
+    }
+}
+
+impl Future for OnSignals<'_> {
+    type Output = Result<Signals, Status>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let coop = ready!(coop::poll_proceed(cx));
+        this.registration = None;
+        match sys::object_wait_waker(this.handle.raw_handle(), this.signals, 0, cx.waker()) {
+            Ok(WakerRegistration::Ready(signals)) => {
+                coop.made_progress();
+                Poll::Ready(Ok(signals))
+            }
+            Ok(WakerRegistration::Waiting(wait)) => {
+                this.registration = Some(wait);
+                Poll::Pending
+            }
+            Err(status) => Poll::Ready(Err(status)),
+        }
+    }
+}
