@@ -45,6 +45,7 @@ fn every_workload_runs_and_verifies_its_data() {
         "idle_bytes",
         "create_rate",
         "fanin_wait_many",
+        "fanin_port",
     ];
     if report["cpus"]["second"].is_u64() {
         expected.extend(["rtt_cross_cpu_median", "rtt_cross_cpu_p99"]);

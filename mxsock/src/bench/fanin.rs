@@ -10,8 +10,8 @@
 //! How the server learns what is readable is the subject:
 //! - Magenta, `object_wait_many` over every socket (each call registers a
 //!   waiter on every socket and removes it afterwards);
-//! - Magenta, a port (one repeating asynchronous wait per socket, then
-//!   `port_wait`): not built yet, see [`Server::Port`];
+//! - Magenta, a port (one repeating asynchronous wait per socket, keyed by
+//!   the pair's index, registered once; then one `port_wait` per packet);
 //! - AF_UNIX `SOCK_SEQPACKET` socketpairs, level-triggered `epoll`.
 //!
 //! Rows give messages per second, and the JSON also records how many
@@ -19,7 +19,7 @@
 
 use std::time::Instant;
 
-use mx::api::{object_wait_many, AsHandleRef, Socket, SocketOpts, WaitItem};
+use mx::api::{object_wait_many, AsHandleRef, Port, Socket, SocketOpts, WaitAsyncOpts, WaitItem};
 use mx::{Signals, Status, Time};
 use rustix::event::epoll;
 use rustix::io::Errno;
@@ -37,13 +37,6 @@ enum Server {
     /// `mx_object_wait_many` over all the sockets.
     WaitMany,
     /// A port with one `MX_WAIT_ASYNC_REPEATING` wait per socket.
-    ///
-    /// Not built yet: ports are being added to `mx`. When they land, add a
-    /// `port` function beside [`magenta`]'s `WaitMany` arm (register each
-    /// server end with `object_wait_async(.., key = index, READABLE,
-    /// REPEATING)`, then loop on `port_wait`, draining the socket named by
-    /// each packet's key), list it in [`run`]'s sides, and emit its row.
-    #[allow(dead_code)]
     Port,
 }
 
@@ -205,7 +198,34 @@ fn magenta(ctx: &Ctx, server: Server, pairs: usize, messages: u64) -> Outcome<Sa
                 }
                 Ok(wakes)
             }
-            Server::Port => Err("ports are not in mx yet".to_string()),
+            Server::Port => {
+                let port = Port::create().map_err(mx)?;
+                for (pair, (_, end)) in sockets.iter().enumerate() {
+                    end.wait_async_handle(
+                        &port,
+                        pair as u64,
+                        Signals::READABLE,
+                        WaitAsyncOpts::Repeating,
+                    )
+                    .map_err(mx)?;
+                }
+                let mut buf = [0u8; 2 * MSG];
+                let mut wakes = 0u64;
+                while checker.received < messages {
+                    let packet = port.wait(Time::INFINITE).map_err(mx)?;
+                    wakes += 1;
+                    let pair = packet.key() as usize;
+                    let end = &sockets.get(pair).ok_or("packet with a bad key")?.1;
+                    loop {
+                        match end.read(&mut buf) {
+                            Ok(n) => checker.check(pair, &buf[..n])?,
+                            Err(Status::SHOULD_WAIT) => break,
+                            Err(status) => return Err(mx(status)),
+                        }
+                    }
+                }
+                Ok(wakes)
+            }
         },
     )
 }
@@ -276,7 +296,7 @@ pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
             messages
         }
     };
-    let [wait_many, epolled] = interleave(
+    let [wait_many, port, epolled] = interleave(
         ctx,
         "fan-in",
         ctx.config.reps,
@@ -284,37 +304,48 @@ pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
             ("mx wait_many", &mut |w| {
                 magenta(ctx, Server::WaitMany, pairs, size(w))
             }),
+            ("mx port", &mut |w| {
+                magenta(ctx, Server::Port, pairs, size(w))
+            }),
             ("socketpair epoll", &mut |w| {
                 epoll_server(ctx, pairs, size(w))
             }),
         ],
     )?;
-    notes.push(
-        "fan-in through a Magenta port: not measured yet (ports are not in mx yet)".to_string(),
-    );
     let rates = |samples: &[Sample]| samples.iter().map(|s| s.rate).collect::<Vec<_>>();
     let per_wake =
         |samples: &[Sample]| median(&samples.iter().map(|s| s.per_wake).collect::<Vec<_>>());
     notes.push(format!(
-        "fan-in messages per server wake-up (median): wait_many {:.1}, epoll {:.1}",
+        "fan-in messages per server wake-up (median): wait_many {:.1}, port {:.1}, epoll {:.1}",
         per_wake(&wait_many),
+        per_wake(&port),
         per_wake(&epolled)
     ));
     let (server, client) = ctx.cpus.pair();
-    Ok(vec![Row::new(
-        "fanin_wait_many",
-        &format!("fan-in, {pairs} pairs: wait_many vs epoll"),
-        "M msg/s",
-        Better::Higher,
-        rates(&wait_many),
-        rates(&epolled),
-    )
-    .checked(format!(
-        "pair, sequence number and payload of every message, {messages} per run"
-    ))
-    .pinning(format!(
-        "server on CPU {server}, client on CPU {client}"
-    ))])
+    let checked = format!("pair, sequence number and payload of every message, {messages} per run");
+    let pinning = format!("server on CPU {server}, client on CPU {client}");
+    Ok(vec![
+        Row::new(
+            "fanin_wait_many",
+            &format!("fan-in, {pairs} pairs: wait_many vs epoll"),
+            "M msg/s",
+            Better::Higher,
+            rates(&wait_many),
+            rates(&epolled),
+        )
+        .checked(checked.clone())
+        .pinning(pinning.clone()),
+        Row::new(
+            "fanin_port",
+            &format!("fan-in, {pairs} pairs: port vs epoll"),
+            "M msg/s",
+            Better::Higher,
+            rates(&port),
+            rates(&epolled),
+        )
+        .checked(checked)
+        .pinning(pinning),
+    ])
 }
 
 #[cfg(test)]
