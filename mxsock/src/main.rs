@@ -105,24 +105,24 @@ impl BenchArgs {
             Config {
                 reps: 3,
                 stream_bytes: 256 << 20,
-                datagrams: 300_000,
+                datagrams: 200_000,
                 rounds: 4_000,
                 idle_pairs: 100_000,
                 idle_reps: 1,
                 fanin_pairs: 64,
-                fanin_messages: 150_000,
+                fanin_messages: 100_000,
                 workloads: Workload::ALL.to_vec(),
             }
         } else {
             Config {
                 reps: 5,
-                stream_bytes: 1 << 30,
-                datagrams: 1_000_000,
+                stream_bytes: 512 << 20,
+                datagrams: 500_000,
                 rounds: 10_000,
                 idle_pairs: 100_000,
                 idle_reps: 3,
                 fanin_pairs: 64,
-                fanin_messages: 500_000,
+                fanin_messages: 250_000,
                 workloads: Workload::ALL.to_vec(),
             }
         };
@@ -171,7 +171,8 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     };
     let result = bench::run(&ctx);
     ctx.bar.finish_and_clear();
-    let (rows, notes) = result?;
+    let findings = result?;
+    let rows = findings.rows;
     let report = Report {
         tool: format!("mxsock {}", env!("CARGO_PKG_VERSION")),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -182,7 +183,8 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         all_targets_met: rows.iter().all(|row| row.met != Some(false)),
         config: ctx.config,
         rows,
-        notes,
+        notes: findings.notes,
+        workload_seconds: findings.seconds,
         seconds: began.elapsed().as_secs_f64(),
     };
     if args.json {

@@ -327,23 +327,40 @@ impl Row {
     }
 }
 
-/// Runs the configured workloads; returns their rows and any notes.
-pub(crate) fn run(ctx: &Ctx) -> Outcome<(Vec<Row>, Vec<String>)> {
-    let mut rows = Vec::new();
-    let mut notes = Vec::new();
+/// What [`run`] found.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    /// The rows, in workload order.
+    pub(crate) rows: Vec<Row>,
+    /// Remarks.
+    pub(crate) notes: Vec<String>,
+    /// Seconds each workload took, warm-up and reference included.
+    pub(crate) seconds: Vec<(Workload, f64)>,
+}
+
+/// Runs the configured workloads.
+pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
+    let mut findings = Findings::default();
+    let Findings {
+        rows,
+        notes,
+        seconds,
+    } = &mut findings;
     for workload in Workload::ALL {
         if !ctx.config.workloads.contains(&workload) {
             continue;
         }
+        let began = std::time::Instant::now();
         match workload {
             Workload::Stream => rows.extend(stream::run(ctx)?),
             Workload::Datagram => rows.extend(dgram::run(ctx)?),
-            Workload::RoundTrip => rows.extend(rtt::run(ctx, &mut notes)?),
-            Workload::Idle => rows.extend(idle::run(ctx, &mut notes)?),
-            Workload::FanIn => rows.extend(fanin::run(ctx, &mut notes)?),
+            Workload::RoundTrip => rows.extend(rtt::run(ctx, notes)?),
+            Workload::Idle => rows.extend(idle::run(ctx, notes)?),
+            Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
         }
+        seconds.push((workload, began.elapsed().as_secs_f64()));
     }
-    Ok((rows, notes))
+    Ok(findings)
 }
 
 #[cfg(test)]

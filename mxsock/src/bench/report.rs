@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Config, Cpus, Row};
+use super::{Config, Cpus, Row, Workload};
 
 /// Everything one run found.
 #[derive(Debug, Serialize)]
@@ -30,6 +30,8 @@ pub(crate) struct Report {
     pub(crate) all_targets_met: bool,
     /// Remarks: components of figures, things not measured.
     pub(crate) notes: Vec<String>,
+    /// Wall-clock seconds of each workload.
+    pub(crate) workload_seconds: Vec<(Workload, f64)>,
     /// Wall-clock time of the run, in seconds.
     pub(crate) seconds: f64,
 }
@@ -175,9 +177,15 @@ impl Report {
                 let _ = writeln!(out, "  {note}");
             }
         }
+        let took = self
+            .workload_seconds
+            .iter()
+            .map(|(workload, seconds)| format!("{workload:?} {seconds:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             out,
-            "All data verified: {}. Targets met: {}. Run took {:.1} s.",
+            "All data verified: {}. Targets met: {}. Run took {:.1} s ({took}).",
             if self.all_verified { "yes" } else { "NO" },
             if self.all_targets_met {
                 "all"
