@@ -62,7 +62,7 @@ fn ratio(value: f64) -> String {
 }
 
 /// What each reference bound is, by name.
-const BOUNDS_EXPLAINED: [(&str, &str); 4] = [
+const BOUNDS_EXPLAINED: [(&str, &str); 5] = [
     (
         "memcpy",
         "memcpy/2, memcpy: one thread copying 64 KiB blocks into a 256 KiB ring and \
@@ -70,6 +70,12 @@ const BOUNDS_EXPLAINED: [(&str, &str); 4] = [
          buffer), so one CPU doing both copies moves at most memcpy/2 of payload; with \
          writer and reader on two CPUs the copies overlap and up to memcpy is possible, \
          less the reader's byte-for-byte check.",
+    ),
+    (
+        "2-CPU ring",
+        "2-CPU ring: the same transfer, checked the same way, between the same two CPUs \
+         through a bare ring of four 64 KiB blocks in shared memory (one lock per block, \
+         spinning waits): what copying from one CPU's cache to the other's allows.",
     ),
     (
         "spsc ring",

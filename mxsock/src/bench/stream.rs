@@ -7,18 +7,23 @@
 //! The figure is payload bytes per second, from the moment both threads are
 //! released to the moment the reader has checked the last byte.
 //!
-//! The reference bound, measured alongside: one thread copying the same
+//! Reference bounds, measured alongside: one thread copying the same
 //! 64 KiB blocks into a 256 KiB ring and out again (the two copies a
-//! transfer makes), which gives memcpy's bandwidth on this working set.
+//! transfer makes), which gives memcpy's bandwidth on this working set; and
+//! the whole transfer, checked the same way, between the same two CPUs
+//! through a bare ring of four 64 KiB blocks in shared memory, which gives
+//! what copying across CPUs allows.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::Instant;
 
 use mx::api::{Socket, SocketOpts};
 
+use super::dgram::backoff;
 use super::{interleave, median, Better, Bound, Ctx, Outcome, Row, Target};
 use crate::os;
 
@@ -139,6 +144,52 @@ fn memcpy(ctx: &Ctx, total: u64) -> Outcome<f64> {
     })
 }
 
+/// Blocks in the reference ring (4 x 64 KiB: what a Magenta socket holds).
+const SLOTS: u64 = 4;
+
+/// One run of the two-CPU reference: the same transfer, checked the same
+/// way, through a bare ring of [`SLOTS`] blocks in shared memory. Each
+/// block sits under its own lock, taken once per 64 KiB (the standard
+/// library's; the crates' lock rules are for code loom checks); the
+/// counters say which blocks are full, and waiting is spinning.
+fn ring(ctx: &Ctx, total: u64) -> Outcome<f64> {
+    #[allow(clippy::disallowed_types)]
+    type Slot = std::sync::Mutex<Vec<u8>>;
+    let slots: Vec<Slot> = (0..SLOTS).map(|_| Slot::new(vec![0u8; WRITE])).collect();
+    let head = AtomicU64::new(0);
+    let tail = AtomicU64::new(0);
+    let (slots, head, tail) = (&slots, &head, &tail);
+    let lock = |slot: u64| {
+        slots[(slot % SLOTS) as usize]
+            .lock()
+            .map_err(|_| "ring slot poisoned".to_string())
+    };
+    transfer(
+        ctx,
+        total,
+        move |bytes| {
+            let at = head.load(Ordering::Relaxed);
+            let mut polls = 0u32;
+            while at - tail.load(Ordering::Acquire) == SLOTS {
+                backoff(&mut polls);
+            }
+            lock(at)?.copy_from_slice(bytes);
+            head.store(at + 1, Ordering::Release);
+            Ok(())
+        },
+        move |buf| {
+            let at = tail.load(Ordering::Relaxed);
+            let mut polls = 0u32;
+            while head.load(Ordering::Acquire) == at {
+                backoff(&mut polls);
+            }
+            buf.copy_from_slice(&lock(at)?);
+            tail.store(at + 1, Ordering::Release);
+            Ok(WRITE)
+        },
+    )
+}
+
 /// Runs the workload; returns its row.
 pub(crate) fn run(ctx: &Ctx) -> Outcome<Vec<Row>> {
     let total = ctx.config.stream_bytes.div_ceil(WRITE as u64).max(1) * WRITE as u64;
@@ -152,9 +203,10 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Vec<Row>> {
             ("mx", &mut |w| magenta(ctx, size(w))),
             ("socketpair", &mut |w| socketpair(ctx, size(w))),
             ("memcpy", &mut |w| memcpy(ctx, size(w))),
+            ("shared-memory ring", &mut |w| ring(ctx, size(w))),
         ],
     )?;
-    let [mx, sp, copy] = samples;
+    let [mx, sp, copy, bare] = samples;
     let copy = median(&copy);
     let (reader, writer) = ctx.cpus.pair();
     Ok(vec![Row::new(
@@ -168,6 +220,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Vec<Row>> {
     .target(Target::at_least(2.0))
     .bound(Bound::new("memcpy/2", copy / 2.0))
     .bound(Bound::new("memcpy", copy))
+    .bound(Bound::new("2-CPU ring", median(&bare)))
     .checked(format!(
         "every byte compared with the written pattern, {total} bytes per run"
     ))
