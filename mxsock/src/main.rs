@@ -117,7 +117,7 @@ impl BenchArgs {
             Config {
                 reps: 5,
                 stream_bytes: 512 << 20,
-                datagrams: 500_000,
+                datagrams: 300_000,
                 rounds: 10_000,
                 idle_pairs: 100_000,
                 idle_reps: 3,
