@@ -46,6 +46,19 @@ pub(crate) enum Workload {
 }
 
 impl Workload {
+    /// How many runs [`interleave`] makes for this workload (warm-ups
+    /// included), for the progress bar.
+    fn runs(self, config: &Config, cpus: &Cpus) -> usize {
+        let timed = config.reps + 1;
+        match self {
+            Workload::Stream => 4 * timed,
+            Workload::Datagram => 3 * timed,
+            Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
+            Workload::Idle => 2 * (config.idle_reps + 1),
+            Workload::FanIn => 3 * timed,
+        }
+    }
+
     /// Every workload.
     pub(crate) const ALL: [Workload; 5] = [
         Workload::Stream,
@@ -131,7 +144,6 @@ pub(crate) fn interleave<T, const N: usize>(
     reps: usize,
     sides: &mut Sides<'_, T, N>,
 ) -> Outcome<[Vec<T>; N]> {
-    ctx.bar.inc_length(((reps + 1) * N) as u64);
     for (name, run) in sides.iter_mut() {
         ctx.bar.set_message(format!("{workload}: warm-up, {name}"));
         run(true).map_err(|e| format!("{workload}, {name}: {e}"))?;
@@ -346,10 +358,16 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
         notes,
         seconds,
     } = &mut findings;
-    for workload in Workload::ALL {
-        if !ctx.config.workloads.contains(&workload) {
-            continue;
-        }
+    let selected = || {
+        Workload::ALL
+            .into_iter()
+            .filter(|workload| ctx.config.workloads.contains(workload))
+    };
+    let runs: usize = selected()
+        .map(|workload| workload.runs(&ctx.config, &ctx.cpus))
+        .sum();
+    ctx.bar.set_length(runs as u64);
+    for workload in selected() {
         let began = std::time::Instant::now();
         match workload {
             Workload::Stream => rows.extend(stream::run(ctx)?),
