@@ -18,8 +18,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 step "unit, conformance, model and thread tests"
 cargo test --workspace
 
-step "loom models"
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test --release -p mx-pipe --test loom
+step "loom models (preemption bound 2; LOOM_MAX_PREEMPTIONS=3 or unset for deeper runs)"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}" \
+    cargo test --release -p mx-pipe -p mx --test loom
 
 printf '\nall checks passed\n'
