@@ -862,6 +862,20 @@ fn socket_read_stream_partial_reads() {
 }
 
 #[test]
+#[ignore = "BUG: a stream read returns only what its reader saw at an earlier read, not every queued byte that fits"]
+fn socket_read_stream_returns_every_queued_byte_that_fits() {
+    // Magenta copies min(size, buffered): the outstanding query and a read
+    // of that size must agree.
+    let s = Pair::stream();
+    assert_eq!(write(s.a, b"0123456789"), Ok(10));
+    assert_eq!(read(s.b, 1).as_deref(), Ok(&b"0"[..]));
+    assert_eq!(write(s.a, b"abcdefghij"), Ok(10));
+    assert_eq!(outstanding(s.b), Ok(19));
+    assert_eq!(read(s.b, 100).as_deref(), Ok(&b"123456789abcdefghij"[..]));
+    expect_both(&s, W | L, W | L);
+}
+
+#[test]
 fn socket_read_stream_joins_writes() {
     let s = Pair::stream();
     assert_eq!(write(s.a, b"ab"), Ok(2));
