@@ -324,6 +324,20 @@ fn object_wait_one_clearing_does_not_wake() {
 }
 
 #[test]
+fn object_wait_one_peer_close_does_not_wake_a_readable_waiter() {
+    // PEER_CLOSED is asserted and WRITABLE cleared; neither is watched.
+    let s = Pair::stream();
+    let a = s.a;
+    let t = later(move || close(a));
+    let deadline = after_ms(SETTLE_MS + 250);
+    let result = sys::object_wait_one(s.b, R, deadline);
+    assert!(sys::time_get(0) >= deadline, "woke early: {result:?}");
+    t.join().unwrap();
+    assert_eq!(result, timed_out(W | P | L));
+    expect(s.b, P | L);
+}
+
+#[test]
 fn object_wait_one_canceled_when_another_thread_closes_the_handle() {
     let s = Pair::stream();
     let d = dup(s.b, Rights::READ);
@@ -510,6 +524,16 @@ fn object_wait_many_fills_every_pending() {
     assert_eq!(items[2].pending, L);
     assert_eq!(items[0].handle, s.a);
     assert_eq!(items[1].waitfor, R);
+}
+
+#[test]
+fn object_wait_many_satisfied_with_past_deadline_ok() {
+    let s = Pair::stream();
+    let e = event();
+    let mut items = [item(e.0, Signals::EVENT_SIGNALED), item(s.a, W)];
+    assert_eq!(sys::object_wait_many(&mut items, Time::ZERO), Ok(()));
+    assert_eq!(items[0].pending, L);
+    assert_eq!(items[1].pending, W | L);
 }
 
 #[test]
