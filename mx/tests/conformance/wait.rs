@@ -23,7 +23,7 @@ const CLOSED: Signals = Signals::HANDLE_CLOSED;
 
 /// How long a helper thread waits before acting, so that the wait it is
 /// meant to interrupt is registered by then.
-const SETTLE_MS: u64 = 100;
+const SETTLE_MS: u64 = 200;
 
 /// A deadline no correct test reaches.
 fn far() -> Time {
