@@ -211,7 +211,6 @@ fn io_write_blocked_on_full_wakes_when_reader_reads() {
 }
 
 #[test]
-#[ignore = "BUG: a writer blocked on a full socket is not woken when its own end is half-closed by another thread"]
 fn io_write_blocked_on_full_then_own_end_half_closed_broken_pipe() {
     let (a, _b) = Socket::create(SocketOpts::Stream).unwrap();
     a.write(&pattern(0, CAP)).unwrap();
@@ -444,7 +443,6 @@ fn socket_send_blocked_datagram_gets_peer_closed() {
 }
 
 #[test]
-#[ignore = "BUG: a sender blocked on a full socket is not woken when its own end is half-closed by another thread"]
 fn socket_send_blocked_then_own_end_half_closed_bad_state() {
     let (a, _b) = Socket::create(SocketOpts::Datagram).unwrap();
     a.send(&pattern(1, 200_000)).unwrap();

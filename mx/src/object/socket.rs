@@ -141,6 +141,18 @@ impl SocketPair {
         SOCKET_CAPACITY.saturating_sub(self.queued(side.peer()).payload as usize)
     }
 
+    /// What a writer from `side` waiting for room should see: the room, or
+    /// unlimited room once a write would fail anyway (the peer closed, or
+    /// `side` half-closed, perhaps through another handle), so that the
+    /// writer wakes and finds out.
+    pub(crate) fn room_for_waiters(&self, side: Side) -> usize {
+        if !self.end(side.peer()).is_open() || self.end(side).write_shut {
+            usize::MAX
+        } else {
+            self.room(side)
+        }
+    }
+
     /// Payload bytes waiting at `side`.
     pub(crate) fn outstanding(&self, side: Side) -> usize {
         self.queued(side).payload as usize
@@ -296,7 +308,9 @@ impl Kernel {
         };
         let mut reader = pipes[side.index()].reader();
         let mut queued = reader.queued(false);
-        if queued.payload == 0 {
+        if queued.payload == 0 || (!pair.datagram && (queued.payload as usize) < size) {
+            // A stream read takes everything queued that fits: look at what
+            // the writer published since this reader last looked.
             queued = reader.queued(true);
         }
         if queued.payload == 0 {

@@ -862,7 +862,6 @@ fn socket_read_stream_partial_reads() {
 }
 
 #[test]
-#[ignore = "BUG: a stream read returns only what its reader saw at an earlier read, not every queued byte that fits"]
 fn socket_read_stream_returns_every_queued_byte_that_fits() {
     // Magenta copies min(size, buffered): the outstanding query and a read
     // of that size must agree.
