@@ -13,7 +13,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mx::api::{AsHandleRef, HandleBased, Socket, SocketOpts};
 use mx::core::abi::WaitItem;
