@@ -242,7 +242,7 @@ impl Harness {
                     }
                 }
             }
-            1 | 2 | 3 => {
+            1..=3 => {
                 let options = if input.byte().unwrap_or(0) < 240 {
                     0
                 } else {
@@ -292,7 +292,7 @@ impl Harness {
             }
             4 => {
                 let (h, i) = self.pick(input);
-                let half_close = input.byte().unwrap_or(0) % 8 == 0;
+                let half_close = input.byte().unwrap_or(0).is_multiple_of(8);
                 let size = Self::size(input);
                 let huge = input.byte().unwrap_or(0) == 255;
                 let options = if half_close { SOCKET_HALF_CLOSE } else { 0 };
@@ -467,7 +467,7 @@ impl Harness {
             }
             14 | 15 => {
                 let (h, i) = self.pick(input);
-                let size = usize::from(input.byte().unwrap_or(0) % 8 == 0);
+                let size = usize::from(input.byte().unwrap_or(0).is_multiple_of(8));
                 let status = if op % 19 == 14 {
                     sys::port_queue(h, &Default::default(), size).err()
                 } else {
