@@ -93,6 +93,15 @@ pub mod ptr;
 pub mod socket;
 pub mod time;
 
+pub use event::{mx_event_create, mx_eventpair_create};
+pub use handle::{mx_handle_close, mx_handle_duplicate, mx_handle_replace};
+pub use object::{
+    mx_object_get_info, mx_object_signal, mx_object_signal_peer, mx_object_wait_many,
+    mx_object_wait_one,
+};
+pub use socket::{mx_socket_create, mx_socket_read, mx_socket_write};
+pub use time::{mx_deadline_after, mx_nanosleep, mx_time_get};
+
 /// Hooks for tests of the boundary itself; not part of the C ABI.
 #[doc(hidden)]
 pub mod testing {
