@@ -86,7 +86,21 @@ fn run<T>(name: &'static str, body: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// Installs the panic hook (once per process).
+#[inline]
 fn install_hook() {
+    // One relaxed load per call; `Once` below orders the installation.
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if !INSTALLED.load(Ordering::Relaxed) {
+        install_hook_slow();
+        INSTALLED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The first call's path: installs the hook under a `Once`, so that
+/// concurrent first calls install it once. (`Once::call_once` on every call
+/// cost more than the rest of an `mx_object_wait_one`.)
+#[cold]
+fn install_hook_slow() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let previous = panic::take_hook();
