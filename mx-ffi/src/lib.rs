@@ -116,9 +116,4 @@ pub mod testing {
     pub fn caught_panics() -> usize {
         crate::boundary::caught()
     }
-
-    /// Whether strict pointer mode is on (`MX_STRICT_POINTERS=1`).
-    pub fn strict_pointers() -> bool {
-        crate::ptr::Access::current() == crate::ptr::Access::Checked
-    }
 }

@@ -91,9 +91,8 @@ pub unsafe extern "C" fn mx_socket_write(
 ///
 /// # Errors
 /// `INVALID_ARGS` for a NULL `buffer` with a non-zero `size`, before the
-/// handle is looked up (after the options check of
-/// [`mx::sys::socket_read`] in Magenta's order; both are `INVALID_ARGS`), then
-/// as [`mx::sys::socket_read`].
+/// handle is looked up, then as [`mx::sys::socket_read`]. (Magenta checks
+/// the options first; both are `INVALID_ARGS`, so the order is invisible.)
 ///
 /// # Safety
 ///
