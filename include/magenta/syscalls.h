@@ -112,10 +112,6 @@ mx_status_t mx_socket_read(mx_handle_t handle, uint32_t options,
                            void* buffer, size_t size, size_t* actual);
 
 /* ---- Ports -------------------------------------------------------------- */
-/*
- * Declared with Magenta's prototypes; not yet exported by this build of
- * libmagenta (a program that calls them does not link yet).
- */
 
 /* A port (options must be 0). */
 mx_status_t mx_port_create(uint32_t options, mx_handle_t* out);

@@ -1,8 +1,7 @@
 //! The C names of the types in the prototypes, as Rust aliases, so that the
 //! entry points read like `include/magenta/syscalls.h`.
 //!
-//! The structs are `mx-core`'s `repr(C)` types (or, for ports, this crate's
-//! until `mx-core` has one); `tests/abi.rs` checks every size, alignment and
+//! The structs are `mx-core`'s `repr(C)` types; `tests/abi.rs` checks every size, alignment and
 //! offset against the headers.
 
 #![allow(non_camel_case_types)]
@@ -24,4 +23,4 @@ pub type mx_wait_item_t = mx_core::abi::WaitItem;
 /// `mx_info_handle_basic_t`: the record of `MX_INFO_HANDLE_BASIC`.
 pub type mx_info_handle_basic_t = mx_core::abi::HandleBasicInfo;
 /// `mx_port_packet_t`: a port packet.
-pub type mx_port_packet_t = crate::port::PortPacket;
+pub type mx_port_packet_t = mx_core::abi::PortPacket;

@@ -80,8 +80,7 @@
 //! # Modules
 //!
 //! One per call family: [`socket`], [`handle`], [`object`], [`event`],
-//! [`time`], and [`port`] (the packet layout; the calls are pending, see
-//! there). [`ctypes`] has the C type names.
+//! [`time`], [`port`]. [`ctypes`] has the C type names.
 
 pub mod boundary;
 pub mod ctypes;
@@ -99,6 +98,7 @@ pub use object::{
     mx_object_get_info, mx_object_signal, mx_object_signal_peer, mx_object_wait_many,
     mx_object_wait_one,
 };
+pub use port::{mx_object_wait_async, mx_port_cancel, mx_port_create, mx_port_queue, mx_port_wait};
 pub use socket::{mx_socket_create, mx_socket_read, mx_socket_write};
 pub use time::{mx_deadline_after, mx_nanosleep, mx_time_get};
 

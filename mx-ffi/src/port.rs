@@ -1,99 +1,129 @@
-//! Ports: the packet layout now; the calls when `mx::sys` has them.
-//!
-//! # PENDING: the port entry points
-//!
-//! `mx::sys` does not have the port calls yet. Each goes here, in the shape
-//! of the others (wrap pointers with `crate::ptr`, check the NULL cases,
-//! call the one `sys` function, write out-parameters through
-//! `crate::ptr::UserOut`):
-//!
-//! - `mx_port_create(uint32_t options, mx_handle_t* out)`: NULL `out` is
-//!   `INVALID_ARGS`; hand the handle out with `crate::handle::deliver`.
-//! - `mx_port_queue(mx_handle_t, const void* packet, size_t size)`: `size`
-//!   goes to `sys` (SPEC 7: `size != 0` is `INVALID_ARGS`, checked first);
-//!   the packet is copied in as a `PortPacket` (add `unsafe impl Plain`
-//!   once the type lives in `mx-core`; its union must be built from the
-//!   32-byte `user` arm so that every byte is initialised).
-//! - `mx_port_wait(mx_handle_t, mx_time_t deadline, void* packet, size_t
-//!   size)`: NULL `packet` is `INVALID_ARGS`; probe it, call `sys`, write it.
-//! - `mx_port_cancel(mx_handle_t, mx_handle_t source, uint64_t key)`: no
-//!   pointers.
-//! - `mx_object_wait_async(mx_handle_t, mx_handle_t port, uint64_t key,
-//!   mx_signals_t signals, uint32_t options)`: no pointers.
-//!
-//! The C declarations are already in `include/magenta/syscalls.h` and
-//! `include/magenta/syscalls/port.h`; `tests/abi.rs` lists the five names
-//! as not yet exported and checks the packet layout against `PortPacket`.
+//! Ports: `mx_port_create`, `mx_port_queue`, `mx_port_wait`,
+//! `mx_port_cancel`, `mx_object_wait_async`.
 
-use core::fmt;
+use core::ffi::c_void;
 
-use mx_core::Signals;
+use mx_core::abi::PortPacket;
+use mx_core::{Signals, Status, Time};
 
-/// `MX_PKT_TYPE_USER`: a packet queued by `mx_port_queue`.
-pub const PKT_TYPE_USER: u32 = 0;
-/// `MX_PKT_TYPE_SIGNAL_ONE`: from an `MX_WAIT_ASYNC_ONCE` wait.
-pub const PKT_TYPE_SIGNAL_ONE: u32 = 1;
-/// `MX_PKT_TYPE_SIGNAL_REP`: from an `MX_WAIT_ASYNC_REPEATING` wait.
-pub const PKT_TYPE_SIGNAL_REP: u32 = 2;
-/// `MX_WAIT_ASYNC_ONCE`: an `mx_object_wait_async` option.
-pub const WAIT_ASYNC_ONCE: u32 = 0;
-/// `MX_WAIT_ASYNC_REPEATING`: an `mx_object_wait_async` option.
-pub const WAIT_ASYNC_REPEATING: u32 = 1;
+use crate::boundary;
+use crate::ctypes::{mx_handle_t, mx_signals_t, mx_status_t, mx_time_t};
+use crate::handle::deliver;
+use crate::ptr::{probe_all, UserIn, UserOut};
 
-/// `mx_port_packet_t` (SPEC 7): 48 bytes.
+/// `mx_port_create`—Creates a port (see [`mx::sys::port_create`]).
 ///
-/// To move to `mx_core::abi` with the port calls; this crate then re-exports
-/// it.
-#[derive(Copy, Clone)]
-#[repr(C)]
-pub struct PortPacket {
-    /// The key of the wait or of the queued packet.
-    pub key: u64,
-    /// `MX_PKT_TYPE_*`.
-    pub type_: u32,
-    /// `mx_status_t`: 0 for the packets of SPEC 7.
-    pub status: i32,
-    /// The C struct's anonymous union.
-    pub payload: PacketPayload,
+/// # Errors
+/// `INVALID_ARGS` for a NULL `out` (checked first), then as
+/// [`mx::sys::port_create`].
+///
+/// # Safety
+///
+/// 1. `out` is NULL or valid for writing an `mx_handle_t`, unless strict
+///    pointer mode is on.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mx_port_create(options: u32, out: *mut mx_handle_t) -> mx_status_t {
+    boundary::status("mx_port_create", || {
+        // SAFETY: promise 1.
+        let out = unsafe { UserOut::assume_writable(out) };
+        probe_all(&[&out])?;
+        let out = out.ok_or(Status::INVALID_ARGS)?;
+        let handle = mx::sys::port_create(options)?;
+        deliver(&[(&out, handle)])
+    })
 }
 
-/// The anonymous union of `mx_port_packet_t`: `user` or `signal`.
-#[derive(Copy, Clone)]
-#[repr(C)]
-pub union PacketPayload {
-    /// `mx_packet_user_t`, as 64-bit words.
-    pub user: [u64; 4],
-    /// `mx_packet_signal_t`.
-    pub signal: PacketSignal,
+/// `mx_port_queue`—Queues a user packet (an `mx_port_packet_t`; see
+/// [`mx::sys::port_queue`]).
+///
+/// The packet is read only when `size` is 0 (the `mx_port_packet_t` form);
+/// [`mx::sys::port_queue`] rejects any other size before it looks at the
+/// packet, so a legacy packet of `size` bytes is never read past its end.
+///
+/// # Errors
+/// `INVALID_ARGS` for a NULL `packet`, then as [`mx::sys::port_queue`].
+///
+/// # Safety
+///
+/// 1. `packet` is NULL or, if `size` is 0, valid for reading an
+///    `mx_port_packet_t`, unless strict pointer mode is on.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mx_port_queue(
+    handle: mx_handle_t,
+    packet: *const c_void,
+    size: usize,
+) -> mx_status_t {
+    boundary::status("mx_port_queue", || {
+        // SAFETY: promise 1 (the packet is read only if `size` is 0).
+        let user = unsafe { UserIn::<PortPacket>::assume_readable(packet.cast()) };
+        let user = user.ok_or(Status::INVALID_ARGS)?;
+        let packet = if size == 0 {
+            user.read()?
+        } else {
+            PortPacket::default()
+        };
+        mx::sys::port_queue(handle, &packet, size)
+    })
 }
 
-/// `mx_packet_signal_t`: what an asynchronous wait saw.
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Default)]
-#[repr(C)]
-pub struct PacketSignal {
-    /// The signals the wait was registered for.
-    pub trigger: Signals,
-    /// The signals observed.
-    pub observed: Signals,
-    /// Always 1.
-    pub count: u64,
+/// `mx_port_wait`—Takes the oldest packet, waiting until `deadline` (see
+/// [`mx::sys::port_wait`]). `*packet` is written only on success.
+///
+/// # Errors
+/// `INVALID_ARGS` for a NULL `packet` (checked first), then as
+/// [`mx::sys::port_wait`].
+///
+/// # Safety
+///
+/// 1. `packet` is NULL or valid for writing an `mx_port_packet_t`, unless
+///    strict pointer mode is on.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mx_port_wait(
+    handle: mx_handle_t,
+    deadline: mx_time_t,
+    packet: *mut c_void,
+    size: usize,
+) -> mx_status_t {
+    boundary::status("mx_port_wait", || {
+        // SAFETY: promise 1.
+        let out = unsafe { UserOut::<PortPacket>::assume_writable(packet.cast()) };
+        probe_all(&[&out])?;
+        let out = out.ok_or(Status::INVALID_ARGS)?;
+        let taken = mx::sys::port_wait(handle, Time(deadline), size)?;
+        out.write(taken)
+    })
 }
 
-impl fmt::Debug for PortPacket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PortPacket")
-            .field("key", &self.key)
-            .field("type_", &self.type_)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
+/// `mx_port_cancel`—Ends the asynchronous waits of `source` with `key` on a
+/// port and removes their packets (see [`mx::sys::port_cancel`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_port_cancel(
+    handle: mx_handle_t,
+    source: mx_handle_t,
+    key: u64,
+) -> mx_status_t {
+    boundary::status("mx_port_cancel", || {
+        mx::sys::port_cancel(handle, source, key)
+    })
 }
 
-impl fmt::Debug for PacketPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Which arm is live is the packet's `type_`; not ours to read here.
-        f.debug_struct("PacketPayload").finish_non_exhaustive()
-    }
+/// `mx_object_wait_async`—Asks for a packet on `port` when any of `signals`
+/// is asserted on `handle` (see [`mx::sys::object_wait_async`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn mx_object_wait_async(
+    handle: mx_handle_t,
+    port: mx_handle_t,
+    key: u64,
+    signals: mx_signals_t,
+    options: u32,
+) -> mx_status_t {
+    boundary::status("mx_object_wait_async", || {
+        mx::sys::object_wait_async(
+            handle,
+            port,
+            key,
+            Signals::from_bits_retain(signals),
+            options,
+        )
+    })
 }
-
-const _: () = assert!(core::mem::size_of::<PortPacket>() == 48);

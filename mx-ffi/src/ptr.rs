@@ -8,6 +8,7 @@
 //! |------------------------------------|-------------------|-----------------------------|
 //! | `const void* buffer, size_t size`  | `UserBytes`     | a `Source` for `mx::sys`  |
 //! | `void* buffer, size_t size`        | `UserBytesMut`  | a `Sink` for `mx::sys`    |
+//! | `const T* in`                      | `UserIn<T>`     | an in-parameter, copied in  |
 //! | `T* out`                           | `UserOut<T>`    | an out-parameter            |
 //! | `T* items, uint32_t count`         | `UserArray<T>`  | an array copied in and out  |
 //!
@@ -52,7 +53,7 @@ use core::ptr::{self, NonNull};
 use std::io::Write as _;
 use std::sync::OnceLock;
 
-use mx_core::abi::WaitItem;
+use mx_core::abi::{PortPacket, WaitItem};
 use mx_core::storage::{Sink, Source};
 use mx_core::Status;
 
@@ -113,6 +114,10 @@ unsafe impl Plain for u32 {}
 unsafe impl Plain for u64 {}
 // SAFETY: as `i32`.
 unsafe impl Plain for usize {}
+// SAFETY: `PortPacket` is `repr(C)` { u64, u32, i32, [u64; 4] }: 48 bytes
+// (asserted below), no padding, any bits valid, no pointers.
+unsafe impl Plain for PortPacket {}
+const _: () = assert!(size_of::<PortPacket>() == 48);
 // SAFETY: `WaitItem` is `repr(C)` { i32, Signals, Signals }, and `Signals` is
 // a `repr(transparent)` u32 that keeps unknown bits: 12 bytes (asserted
 // below), no padding, any bits valid, no pointers.
@@ -267,6 +272,75 @@ impl Sink for UserBytesMut {
             }
             Access::Checked => vm_write(self.ptr.wrapping_add(offset), src.as_ptr(), src.len()),
         }
+    }
+}
+
+/// `const T* in`: one value a call reads from the caller. Never NULL: the
+/// constructor returns `None` for NULL.
+pub(crate) struct UserIn<T> {
+    ptr: NonNull<T>,
+    access: Access,
+}
+
+impl<T: Plain> UserIn<T> {
+    /// Wraps a C in-parameter in the process's mode; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for reads of one `T` until the value is dropped. It
+    ///    need not be aligned.
+    /// 2. Nobody writes that `T` meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const T) -> Option<UserIn<T>> {
+        Some(UserIn {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::current(),
+        })
+    }
+
+    /// Wraps a C in-parameter read through the kernel only; `None` if NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *const T) -> Option<UserIn<T>> {
+        Some(UserIn {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::Checked,
+        })
+    }
+
+    /// Copies the value in.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be read (checked access).
+    pub(crate) fn read(&self) -> Result<T, Status> {
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_readable` (the only way to get
+                // `Direct`): valid for a read of one `T`, alignment not
+                // required (hence `read_unaligned`); promise 2: no writer;
+                // any bits are a valid `T` (`T: Plain`).
+                Ok(unsafe { self.ptr.as_ptr().read_unaligned() })
+            }
+            Access::Checked => {
+                let mut value = MaybeUninit::<T>::uninit();
+                vm_read(
+                    value.as_mut_ptr().cast(),
+                    self.ptr.as_ptr().cast(),
+                    size_of::<T>(),
+                )?;
+                // SAFETY: `vm_read` returned Ok, so it wrote all
+                // `size_of::<T>()` bytes, and any bytes are a valid `T`.
+                Ok(unsafe { value.assume_init() })
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for UserIn<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserIn")
+            .field("ptr", &self.ptr)
+            .field("access", &self.access)
+            .finish()
     }
 }
 
@@ -699,6 +773,22 @@ mod tests {
         assert_eq!(READ_ONLY, 42);
         assert_eq!(probe_all(&[&None, &Some(ro)]), Err(Status::INVALID_ARGS));
         assert_eq!(probe_all::<u32>(&[&None]), Ok(()));
+    }
+
+    #[test]
+    fn in_parameters_read_in_both_modes() {
+        let packet = PortPacket {
+            key: 7,
+            ..PortPacket::default()
+        };
+        // SAFETY: `packet` is readable and not written meanwhile.
+        let direct = unsafe { UserIn::assume_readable(&packet) }.unwrap();
+        assert_eq!(direct.read().unwrap().key, 7);
+        assert_eq!(UserIn::checked(&packet).unwrap().read().unwrap().key, 7);
+        let wild = UserIn::<PortPacket>::checked(WILD as *const PortPacket).unwrap();
+        assert_eq!(wild.read(), Err(Status::INVALID_ARGS));
+        // SAFETY: NULL needs no promise.
+        assert!(unsafe { UserIn::<u32>::assume_readable(ptr::null()) }.is_none());
     }
 
     #[test]

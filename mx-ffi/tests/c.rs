@@ -33,13 +33,13 @@ fn run_suite(command: &mut Command, at_least: usize) {
 #[test]
 fn c_suite() {
     let suite = binary("suite", "suite.c");
-    run_suite(Command::new(&suite).env_remove("MX_STRICT_POINTERS"), 40);
+    run_suite(Command::new(&suite).env_remove("MX_STRICT_POINTERS"), 45);
 }
 
 #[test]
 fn c_suite_in_strict_pointer_mode() {
     let suite = binary("suite-strict", "suite.c");
-    run_suite(Command::new(&suite).env("MX_STRICT_POINTERS", "1"), 40);
+    run_suite(Command::new(&suite).env("MX_STRICT_POINTERS", "1"), 45);
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn cxx_suite() {
 #[test]
 fn strict_mode_turns_bad_pointers_into_invalid_args() {
     let strict = binary("strict", "strict.c");
-    run_suite(Command::new(&strict).env("MX_STRICT_POINTERS", "1"), 8);
+    run_suite(Command::new(&strict).env("MX_STRICT_POINTERS", "1"), 9);
 }
 
 #[test]
@@ -87,5 +87,5 @@ fn c_suite_linked_with_the_shared_library() {
         .arg("-o")
         .arg(&out);
     run_ok(&mut command);
-    run_suite(&mut Command::new(&out), 40);
+    run_suite(&mut Command::new(&out), 45);
 }

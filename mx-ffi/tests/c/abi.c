@@ -36,6 +36,7 @@
 #define SIZE(type, size, align)                                        \
     STATIC_ASSERT(sizeof(type) == (size), "sizeof(" #type ")");        \
     STATIC_ASSERT(ALIGNOF(type) == (align), "alignof(" #type ")");
+#define SIZE_ONLY(type, size) STATIC_ASSERT(sizeof(type) == (size), "sizeof(" #type ")");
 #define FIELD(type, field, offset, size)                                   \
     STATIC_ASSERT(offsetof(type, field) == (offset), #type "." #field);    \
     STATIC_ASSERT(FIELD_SIZE(type, field) == (size), #type "." #field " size");
@@ -47,6 +48,7 @@
 #undef CONSTANT
 #undef TYPEDEF
 #undef SIZE
+#undef SIZE_ONLY
 #undef FIELD
 #undef PROTOTYPE
 
@@ -69,6 +71,7 @@ int main(void) {
 #define TYPEDEF(name, type) check(SAME_TYPE((name)0, type), #name); layouts++;
 #define SIZE(type, size, align) \
     check(sizeof(type) == (size) && ALIGNOF(type) == (align), #type); layouts++;
+#define SIZE_ONLY(type, size) check(sizeof(type) == (size), #type); layouts++;
 #define FIELD(type, field, offset, size)                               \
     check(offsetof(type, field) == (offset) &&                         \
           FIELD_SIZE(type, field) == (size), #type "." #field);        \

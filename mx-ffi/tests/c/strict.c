@@ -204,6 +204,22 @@ TEST(get_info_with_bad_pointers) {
     mx_handle_close(e);
 }
 
+TEST(ports_with_bad_packets) {
+    mx_handle_t port;
+    mx_port_packet_t packet;
+    memset(&packet, 0, sizeof packet);
+    EXPECT_OK(mx_port_create(0, &port));
+    EXPECT_STATUS(MX_ERR_INVALID_ARGS, mx_port_create(0, (mx_handle_t*)read_only));
+    EXPECT_STATUS(MX_ERR_INVALID_ARGS, mx_port_queue(port, wild, 0));
+    EXPECT_STATUS(MX_ERR_INVALID_ARGS, mx_port_queue(port, unmapped - 8, 0));
+    EXPECT_OK(mx_port_queue(port, &packet, 0));
+    /* A bad packet buffer fails before a packet is taken. */
+    EXPECT_STATUS(MX_ERR_INVALID_ARGS, mx_port_wait(port, 0, read_only, 0));
+    EXPECT_STATUS(MX_ERR_INVALID_ARGS, mx_port_wait(port, 0, wild, 0));
+    EXPECT_OK(mx_port_wait(port, 0, &packet, 0));
+    mx_handle_close(port);
+}
+
 static const struct test tests[] = {
     T(socket_write_from_a_wild_pointer),
     T(datagram_write_from_a_partly_valid_buffer_queues_nothing),
@@ -213,6 +229,7 @@ static const struct test tests[] = {
     T(duplicate_and_replace_with_bad_outputs_change_nothing),
     T(waits_with_bad_pointers),
     T(get_info_with_bad_pointers),
+    T(ports_with_bad_packets),
 };
 
 int main(int argc, char** argv) {
