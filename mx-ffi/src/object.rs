@@ -165,7 +165,10 @@ pub unsafe extern "C" fn mx_object_get_info(
             )
         };
         probe_all(&[&actual, &avail])?;
-        let (status, count) = split(mx::sys::object_get_info(handle, topic, &mut buffer));
+        let (status, count) = match mx::sys::object_get_info(handle, topic, &mut buffer) {
+            Ok(count) => (Ok(()), count),
+            Err(ErrorWith { status, value }) => (Err(status), value),
+        };
         if let Some(count) = count {
             write_optional(&actual, count.actual)?;
             write_optional(&avail, count.avail)?;

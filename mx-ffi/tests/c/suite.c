@@ -804,6 +804,10 @@ TEST(get_info_topics_and_buffers) {
     size_t actual = UNTOUCHED_SIZE, avail = UNTOUCHED_SIZE;
     EXPECT_OK(mx_event_create(0, &e));
     EXPECT_OK(mx_object_get_info(e, MX_INFO_HANDLE_VALID, NULL, 0, NULL, NULL));
+    /* HANDLE_VALID reports no counts: they are left alone, as Magenta did. */
+    EXPECT_OK(mx_object_get_info(e, MX_INFO_HANDLE_VALID, NULL, 0, &actual, &avail));
+    EXPECT_EQ(actual, UNTOUCHED_SIZE);
+    EXPECT_EQ(avail, UNTOUCHED_SIZE);
     EXPECT_STATUS(MX_ERR_BAD_HANDLE, mx_object_get_info(BOGUS, MX_INFO_HANDLE_VALID, NULL, 0, NULL, NULL));
     EXPECT_STATUS(MX_ERR_BAD_HANDLE,
                   mx_object_get_info(BOGUS, MX_INFO_HANDLE_BASIC, info, sizeof info, &actual, &avail));
