@@ -15,8 +15,16 @@
 //! - the objects alive are exactly those with handles; at the end, after
 //!   closing everything, none is left.
 //!
-//! `fuzz/` runs it under libFuzzer; `cargo test -p mx-fuzz` runs it over
-//! the seed corpus in `fuzz/corpus/syscalls` and over generated inputs.
+//! [`c_abi`] does the same through `libmagenta`'s C entry points, with NULL
+//! and (in strict pointer mode) invalid pointers, odd sizes and junk
+//! options.
+//!
+//! `fuzz/` runs both under libFuzzer; `cargo test -p mx-fuzz` runs them over
+//! the seed corpora in `fuzz/corpus/` and over generated inputs.
+
+mod cabi;
+
+pub use cabi::c_abi;
 
 use std::collections::{HashMap, VecDeque};
 
