@@ -761,6 +761,20 @@ pub fn syscalls(data: &[u8]) {
     harness.finish();
 }
 
+/// Deterministic pseudo-random input bytes (xorshift), for the smoke tests
+/// that run the harnesses without libFuzzer.
+pub fn generated(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 /// For the fuzz smoke test: a map from op names to opcodes, documenting
 /// the encoding.
 pub fn opcodes() -> HashMap<&'static str, u8> {

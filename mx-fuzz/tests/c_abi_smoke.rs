@@ -3,18 +3,6 @@
 
 use std::path::Path;
 
-fn generated(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 #[test]
 fn c_abi_harness_over_corpus_and_generated_inputs() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/c_abi");
@@ -31,7 +19,10 @@ fn c_abi_harness_over_corpus_and_generated_inputs() {
     );
     let mut generated_ok = 0;
     for seed in 0..300 {
-        generated_ok += mx_fuzz::c_abi(&generated(seed, 64 + (seed as usize * 53) % 1500), false);
+        generated_ok += mx_fuzz::c_abi(
+            &mx_fuzz::generated(seed, 64 + (seed as usize * 53) % 1500),
+            false,
+        );
     }
     assert!(
         generated_ok >= 1000,

@@ -2,25 +2,16 @@
 //! pointers to nothing: every call must refuse them with `INVALID_ARGS`
 //! (or an earlier error) instead of crashing.
 
-fn generated(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0xbf58_476d_1ce4_e5b9) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 #[test]
 fn c_abi_harness_in_strict_mode() {
     // Read once, at the first call into the library: set before any.
     std::env::set_var("MX_STRICT_POINTERS", "1");
     let mut succeeded = 0;
     for seed in 0..200 {
-        succeeded += mx_fuzz::c_abi(&generated(seed, 64 + (seed as usize * 29) % 1000), true);
+        succeeded += mx_fuzz::c_abi(
+            &mx_fuzz::generated(seed, 64 + (seed as usize * 29) % 1000),
+            true,
+        );
     }
     assert!(
         succeeded >= 500,

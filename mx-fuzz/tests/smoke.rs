@@ -4,19 +4,6 @@
 
 use std::path::Path;
 
-/// Deterministic pseudo-random bytes.
-fn generated(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 #[test]
 fn syscalls_harness_over_corpus_and_generated_inputs() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/syscalls");
@@ -28,7 +15,7 @@ fn syscalls_harness_over_corpus_and_generated_inputs() {
     }
     assert!(seeds >= 5, "seed corpus at {}", corpus.display());
     for seed in 0..300 {
-        mx_fuzz::syscalls(&generated(seed, 64 + (seed as usize * 37) % 2000));
+        mx_fuzz::syscalls(&mx_fuzz::generated(seed, 64 + (seed as usize * 37) % 2000));
     }
     assert_eq!(mx_fuzz::opcodes().len(), 19);
 }

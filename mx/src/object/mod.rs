@@ -37,6 +37,7 @@
 pub(crate) mod event;
 pub(crate) mod port;
 pub(crate) mod socket;
+mod state;
 pub(crate) mod wait;
 
 use core::task::Waker;
