@@ -131,12 +131,17 @@ impl AsyncSocket {
                     if datagram && buf.len() > SOCKET_CAPACITY {
                         return Poll::Ready(Err(Status::OUT_OF_RANGE));
                     }
-                    let (signals, room) = if datagram {
-                        (Signals::PEER_CLOSED, buf.len())
-                    } else {
-                        (Signals::WRITABLE | Signals::PEER_CLOSED, 0)
-                    };
-                    ready!(wait_for(socket.as_handle_ref(), signals, room, slot, cx))?;
+                    // Room for the whole datagram, or for one byte of a
+                    // stream; a write that would fail (peer closed, or this
+                    // end half-closed elsewhere) also wakes the task.
+                    let room = if datagram { buf.len() } else { 1 };
+                    ready!(wait_for(
+                        socket.as_handle_ref(),
+                        Signals::PEER_CLOSED,
+                        room,
+                        slot,
+                        cx
+                    ))?;
                 }
                 result => {
                     *slot = None;

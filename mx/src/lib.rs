@@ -2,50 +2,63 @@
 //!
 //! This crate implements the socket object of Magenta (the 2017 kernel that
 //! became Fuchsia's Zircon) and the small object model around it: a
-//! process-wide handle table with rights, signals, waiting and events. The
-//! behaviour is specified in the repository's `SPEC.md`.
+//! process-wide handle table with rights, signals, waiting, events,
+//! eventpairs and ports. The behaviour is specified in the repository's
+//! `SPEC.md`.
 //!
 //! # Layers
 //!
 //! ```text
-//!   mx::api (safe Rust)     mx-ffi (C ABI)     mx-tokio (async)
-//!            \                  |                  /
-//!             +-------- mx::sys: one fn per mx_* call --------+
-//!                               |
-//!          mx::table (handles)  +  mx::object (locks, waiters)
-//!                               |
-//!         mx-core: pure state machines (no locks, no unsafe)
+//!   mx::api (safe Rust)      mx-ffi (C ABI)      mx-tokio (async)
+//!            \                    |                    /
+//!             +--------- mx::sys: one fn per mx_* call ---------+
+//!                                 |
+//!        handle table (2,048 buckets)  +  objects (watch lock, observers)
+//!                                 |
+//!        mx-core: the rules, pure       mx-pipe: the bytes, lock-free
 //! ```
 //!
-//! - [`mx_core`] (re-exported as [`core`]): the vocabulary
-//!   ([`Status`], [`Signals`], [`Rights`], ...) and the pure state machines.
+//! - [`mx_core`] (re-exported as [`core`]): the vocabulary ([`Status`],
+//!   [`Signals`], [`Rights`], ...) and every rule as pure functions and
+//!   state machines: what a write or read may do, signals, observer firing,
+//!   handle buckets, port queues. No locks, no `unsafe`, no `std`.
+//! - `mx_pipe`: one direction of a socket, a chunked byte queue that one
+//!   writer and one reader use at the same time; with the C ABI, the only
+//!   place with `unsafe` code (loom-checked).
 //! - [`sys`]: one function per system call, applying the specification's
-//!   checks in its order. Everything else calls these.
+//!   checks in its order. The safe API, the C ABI and the tokio adapter all
+//!   call these: every semantic has one implementation.
 //! - [`api`]: owned handles and typed objects, `std::io` integration.
-//! - Internally, the handle table (2,048 independently locked buckets; no
-//!   process-wide lock on any data path) and the objects, each a
-//!   `mx-core` state machine under one lock with its observers.
+//! - Inside: the handle table (2,048 independently locked buckets, so no
+//!   process-wide lock on any path) and the objects (module `object`).
 //!
 //! # Principles
 //!
-//! - Signals are derived from state under the object's lock, so they change
-//!   atomically with it; both ends of a pair share one lock.
-//! - Waking is precise and happens after unlocking; it costs one comparison
-//!   when nobody waits. Waiters spin briefly (bounded) and then park on a
-//!   futex; nothing polls.
-//! - Large socket transfers copy outside the lock, so a writer and a reader
-//!   copy at the same time.
-//! - Memory follows content: an idle socket pair owns no buffers; every
+//! - Signals are computed from state (atomic words and pipe counters), so a
+//!   reader that sees `READABLE` finds data and a writer that sees
+//!   `WRITABLE` cleared finds the buffer full.
+//! - Socket data moves without the object's lock: a writer and a reader of
+//!   one direction copy at the same time, each holding only its side of the
+//!   pipe. Slow changes (handles, half-close, user signals) and the
+//!   observers live under one watch lock per object.
+//! - Waking is precise and happens after unlocking; with nobody waiting it
+//!   costs a fence and a load. Waiters spin briefly (bounded by about one
+//!   wake-up's cost), then park on a futex; nothing polls.
+//! - Memory follows content: an unused socket pair is one 96-byte
+//!   allocation plus two 16-byte handle entries, pipes and observer lists
+//!   appear on first use, and drained pipes give their chunks back. Every
 //!   allocation that input sizes, or that creates an object, reports
-//!   `NO_MEMORY` instead of aborting.
+//!   `NO_MEMORY` instead of aborting; locks never allocate.
 //! - `PEER_CLOSED` follows handle counts, not Rust's `Drop`.
 //!
 //! # Lock order
 //!
-//! Handle-table bucket (two at once only in index order, by `replace`) →
-//! socket reader mutex → object lock. Nothing is acquired in the other
-//! direction, nothing blocks while a bucket lock is held, and wake-ups are
-//! delivered with no lock held.
+//! handle-table bucket (two at once only in index order, by `replace`) →
+//! pipe reader side → pipe writer side → object watch lock → port lock.
+//!
+//! Nothing is acquired in the other direction. Nothing blocks while a bucket
+//! lock is held (waits register under it and park after releasing it), and
+//! wake-ups are delivered with no lock held.
 //!
 //! # Example
 //!
@@ -78,3 +91,8 @@ pub use mx_core::abi::{HandleBasicInfo, WaitItem, HANDLE_INVALID};
 pub use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
 pub use object::live_objects;
 pub use object::wait::{spin_budget, DEFAULT_SPIN_NS};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -179,8 +179,9 @@ fn io_write(socket: &Socket, buf: &[u8]) -> io::Result<usize> {
                     // A datagram that does not fit: wait for room for all of it.
                     return socket.send(buf).map(|()| buf.len()).map_err(write_error);
                 }
-                socket
-                    .wait_handle(Signals::WRITABLE | Signals::PEER_CLOSED, Time::INFINITE)
+                // Room for one byte, or a write that would fail (peer closed,
+                // or this end half-closed through another handle).
+                sys::socket_wait_room(socket.raw_handle(), 1, Time::INFINITE)
                     .map_err(write_error)?;
             }
             Err(status) => return Err(write_error(status)),

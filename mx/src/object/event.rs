@@ -4,15 +4,16 @@
 use mx_core::event::EventState;
 use mx_core::{Koid, Side, Signals, Status};
 
+use super::state::Packed;
 use super::{Live, Watch, WatchState};
-use crate::sync::{counters, AtomicU64, Ordering};
+use crate::sync::counters;
 
 /// An event: user-settable signals and nothing else.
 #[derive(Debug)]
 pub(crate) struct Event {
     koid: Koid,
-    /// The [`EventState`], packed; stored under the watch lock.
-    state: AtomicU64,
+    /// Its [`EventState`].
+    state: Packed<EventState>,
     pub(crate) watch: Watch,
     _live: Live,
 }
@@ -22,7 +23,7 @@ impl Event {
     pub(crate) fn new() -> Event {
         Event {
             koid: counters::koids(1),
-            state: AtomicU64::new(EventState::NEW.pack()),
+            state: Packed::new(EventState::NEW),
             watch: Watch::default(),
             _live: Live::new(),
         }
@@ -32,33 +33,16 @@ impl Event {
         self.koid
     }
 
-    fn get(&self) -> EventState {
-        EventState::unpack(self.state.load(Ordering::Acquire))
-    }
-
-    fn set(&self, _locked: &WatchState, state: EventState) {
-        self.state.store(state.pack(), Ordering::Release);
-    }
-
     pub(crate) fn signals(&self) -> Signals {
-        self.get().signals()
+        self.state.get().signals()
     }
 
     pub(crate) fn add_handle(&self, locked: &WatchState) -> Result<(), Status> {
-        let mut state = self.get();
-        if !state.is_open() {
-            return Err(Status::BAD_HANDLE);
-        }
-        state.handles += 1;
-        self.set(locked, state);
-        Ok(())
+        self.state.add_handle(locked)
     }
 
     pub(crate) fn remove_handle(&self, locked: &WatchState) -> bool {
-        let mut state = self.get();
-        state.handles -= 1;
-        self.set(locked, state);
-        state.handles == 0
+        self.state.remove_handle(locked)
     }
 
     pub(crate) fn signal(
@@ -67,10 +51,7 @@ impl Event {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        let mut state = self.get();
-        state.signal(clear, set)?;
-        self.set(locked, state);
-        Ok(())
+        self.state.modify(locked, |state| state.signal(clear, set))
     }
 }
 
@@ -79,8 +60,8 @@ impl Event {
 pub(crate) struct EventPair {
     /// Koid of end A; end B's is one more.
     koid: Koid,
-    /// Each end's [`EventState`], packed; stored under the watch lock.
-    ends: [AtomicU64; 2],
+    /// Each end's [`EventState`].
+    ends: [Packed<EventState>; 2],
     pub(crate) watch: Watch,
     _live: Live,
 }
@@ -90,10 +71,7 @@ impl EventPair {
     pub(crate) fn new() -> EventPair {
         EventPair {
             koid: counters::koids(2),
-            ends: [
-                AtomicU64::new(EventState::NEW.pack()),
-                AtomicU64::new(EventState::NEW.pack()),
-            ],
+            ends: [Packed::new(EventState::NEW), Packed::new(EventState::NEW)],
             watch: Watch::default(),
             _live: Live::new(),
         }
@@ -103,40 +81,28 @@ impl EventPair {
         Koid(self.koid.0 + side.index() as u64)
     }
 
-    fn get(&self, side: Side) -> EventState {
-        EventState::unpack(self.ends[side.index()].load(Ordering::Acquire))
-    }
-
-    fn set(&self, _locked: &WatchState, side: Side, state: EventState) {
-        self.ends[side.index()].store(state.pack(), Ordering::Release);
+    fn end(&self, side: Side) -> &Packed<EventState> {
+        &self.ends[side.index()]
     }
 
     pub(crate) fn signals(&self, side: Side) -> Signals {
-        self.get(side).signals()
+        self.end(side).get().signals()
     }
 
     pub(crate) fn add_handle(&self, locked: &WatchState, side: Side) -> Result<(), Status> {
-        let mut state = self.get(side);
-        if !state.is_open() {
-            return Err(Status::BAD_HANDLE);
-        }
-        state.handles += 1;
-        self.set(locked, side, state);
-        Ok(())
+        self.end(side).add_handle(locked)
     }
 
     /// Uncounts a handle; closing the last one tells the peer.
     pub(crate) fn remove_handle(&self, locked: &WatchState, side: Side) -> bool {
-        let mut state = self.get(side);
-        state.handles -= 1;
-        self.set(locked, side, state);
-        if state.handles > 0 {
-            return false;
+        let last = self.end(side).remove_handle(locked);
+        if last {
+            let _ = self.end(side.peer()).modify(locked, |peer| {
+                peer.peer_gone();
+                Ok(())
+            });
         }
-        let mut peer = self.get(side.peer());
-        peer.peer_gone();
-        self.set(locked, side.peer(), peer);
-        true
+        last
     }
 
     pub(crate) fn signal(
@@ -146,10 +112,8 @@ impl EventPair {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        let mut state = self.get(side);
-        state.signal(clear, set)?;
-        self.set(locked, side, state);
-        Ok(())
+        self.end(side)
+            .modify(locked, |state| state.signal(clear, set))
     }
 
     pub(crate) fn signal_peer(
@@ -159,9 +123,7 @@ impl EventPair {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        let mut peer = self.get(side.peer());
-        peer.signal_as_peer(clear, set)?;
-        self.set(locked, side.peer(), peer);
-        Ok(())
+        self.end(side.peer())
+            .modify(locked, |peer| peer.signal_as_peer(clear, set))
     }
 }

@@ -37,6 +37,7 @@
 pub(crate) mod event;
 pub(crate) mod port;
 pub(crate) mod socket;
+mod state;
 pub(crate) mod wait;
 
 use core::task::Waker;
@@ -139,7 +140,7 @@ impl Kernel {
     /// Payload bytes `side` may write now (sockets), for room waiters.
     fn room(&self, side: Side) -> Option<usize> {
         match self {
-            Kernel::Socket(o) => Some(o.room(side)),
+            Kernel::Socket(o) => Some(o.room_for_waiters(side)),
             Kernel::Event(_) | Kernel::EventPair(_) | Kernel::Port(_) => None,
         }
     }

@@ -271,25 +271,23 @@ impl Kernel {
         let port = port_kernel.port()?;
         let mut found = false;
         if self.is_waitable() {
-            let removed = self.update(|locked| {
-                let mut removed = Vec::new();
+            // Under the object's lock, then the port's (the lock order).
+            found |= self.update(|locked| {
+                let mut removed = false;
                 locked.observers.retain(|o| match &o.kind {
                     Waiting::Port(link)
                         if o.handle == source
                             && link.key == key
                             && Arc::ptr_eq(&link.port, port_kernel) =>
                     {
-                        removed.push(o.id);
+                        port.forget(o.id);
+                        removed = true;
                         Verdict::Remove
                     }
                     _ => Verdict::Keep,
                 });
                 removed
             });
-            for id in &removed {
-                port.forget(*id);
-            }
-            found |= !removed.is_empty();
         }
         found |= port
             .state

@@ -25,8 +25,9 @@ use mx_core::storage::{Sink, Source, Tally};
 use mx_core::{Koid, Side, Signals, Status};
 use mx_pipe::Pipe;
 
+use super::state::Packed;
 use super::{Kernel, Live, Watch, WatchState};
-use crate::sync::{counters, AtomicU64, Ordering};
+use crate::sync::counters;
 
 /// Both ends of a socket.
 #[derive(Debug)]
@@ -35,9 +36,8 @@ pub(crate) struct SocketPair {
     koid: Koid,
     /// Fixed at creation.
     datagram: bool,
-    /// Each end's [`End`], packed; stored under the watch lock, loaded by
-    /// anyone.
-    ends: [AtomicU64; 2],
+    /// Each end's [`End`]: changed under the watch lock, read by anyone.
+    ends: [Packed<End>; 2],
     /// Observers of both ends; serialises changes to `ends`.
     pub(crate) watch: Watch,
     /// The inboxes of end A and end B, allocated on first use.
@@ -89,10 +89,7 @@ impl SocketPair {
         SocketPair {
             koid: counters::koids(2),
             datagram,
-            ends: [
-                AtomicU64::new(End::NEW.pack()),
-                AtomicU64::new(End::NEW.pack()),
-            ],
+            ends: [Packed::new(End::NEW), Packed::new(End::NEW)],
             watch: Watch::default(),
             pipes: Pipes::default(),
             _live: Live::new(),
@@ -111,12 +108,7 @@ impl SocketPair {
 
     /// The state of `side`.
     fn end(&self, side: Side) -> End {
-        End::unpack(self.ends[side.index()].load(Ordering::Acquire))
-    }
-
-    /// Changes the state of `side`; the watch lock is held.
-    fn set_end(&self, _locked: &WatchState, side: Side, end: End) {
-        self.ends[side.index()].store(end.pack(), Ordering::Release);
+        self.ends[side.index()].get()
     }
 
     /// What `side`'s inbox holds.
@@ -141,6 +133,18 @@ impl SocketPair {
         SOCKET_CAPACITY.saturating_sub(self.queued(side.peer()).payload as usize)
     }
 
+    /// What a writer from `side` waiting for room should see: the room, or
+    /// unlimited room once a write would fail anyway (the peer closed, or
+    /// `side` half-closed, perhaps through another handle), so that the
+    /// writer wakes and finds out.
+    pub(crate) fn room_for_waiters(&self, side: Side) -> usize {
+        if !self.end(side.peer()).is_open() || self.end(side).write_shut {
+            usize::MAX
+        } else {
+            self.room(side)
+        }
+    }
+
     /// Payload bytes waiting at `side`.
     pub(crate) fn outstanding(&self, side: Side) -> usize {
         self.queued(side).payload as usize
@@ -148,23 +152,13 @@ impl SocketPair {
 
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, locked: &WatchState, side: Side) -> Result<(), Status> {
-        let mut end = self.end(side);
-        if !end.is_open() {
-            return Err(Status::BAD_HANDLE);
-        }
-        end.handles += 1;
-        self.set_end(locked, side, end);
-        Ok(())
+        self.ends[side.index()].add_handle(locked)
     }
 
     /// Uncounts a handle to `side`; returns whether it was the last (the
     /// caller then calls [`SocketPair::closed`] without the lock).
     pub(crate) fn remove_handle(&self, locked: &WatchState, side: Side) -> bool {
-        let mut end = self.end(side);
-        debug_assert!(end.handles > 0);
-        end.handles -= 1;
-        self.set_end(locked, side, end);
-        end.handles == 0
+        self.ends[side.index()].remove_handle(locked)
     }
 
     /// `side` lost its last handle: drop what it had to read.
@@ -182,10 +176,7 @@ impl SocketPair {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        let mut end = self.end(side);
-        rules::signal(&mut end, clear, set)?;
-        self.set_end(locked, side, end);
-        Ok(())
+        self.ends[side.index()].modify(locked, |end| rules::signal(end, clear, set))
     }
 
     /// `mx_object_signal_peer` from `side`.
@@ -196,10 +187,7 @@ impl SocketPair {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
-        let mut peer = self.end(side.peer());
-        rules::signal_peer(&mut peer, clear, set)?;
-        self.set_end(locked, side.peer(), peer);
-        Ok(())
+        self.ends[side.peer().index()].modify(locked, |peer| rules::signal_peer(peer, clear, set))
     }
 }
 
@@ -268,11 +256,9 @@ impl Kernel {
         // Writes in flight through this end finish first.
         let pipes = pair.pipes.get_or_alloc()?;
         let _writer = pipes[side.peer().index()].writer();
+        let peer = pair.end(side.peer());
         self.update(|locked| {
-            let mut this = pair.end(side);
-            rules::half_close(&mut this, pair.end(side.peer()))?;
-            pair.set_end(locked, side, this);
-            Ok(())
+            pair.ends[side.index()].modify(locked, |this| rules::half_close(this, peer))
         })
     }
 
@@ -296,7 +282,9 @@ impl Kernel {
         };
         let mut reader = pipes[side.index()].reader();
         let mut queued = reader.queued(false);
-        if queued.payload == 0 {
+        if queued.payload == 0 || (!pair.datagram && (queued.payload as usize) < size) {
+            // A stream read takes everything queued that fits: look at what
+            // the writer published since this reader last looked.
             queued = reader.queued(true);
         }
         if queued.payload == 0 {

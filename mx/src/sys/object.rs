@@ -296,10 +296,11 @@ fn basic_info_bytes(info: &HandleBasicInfo) -> [u8; 32] {
 
 /// `mx_object_get_info`—Reads information about a handle or its object.
 ///
-/// `MX_INFO_HANDLE_VALID` succeeds if the handle is live (no buffer used).
-/// `MX_INFO_HANDLE_BASIC` writes one `mx_info_handle_basic_t` into `buffer`;
-/// as in Magenta, the counts are reported even when the buffer is too small
-/// (`actual` 0, `avail` 1).
+/// `MX_INFO_HANDLE_VALID` succeeds if the handle is live; it uses no buffer
+/// and reports no counts (`Ok(None)`: as in Magenta, `*actual` and `*avail`
+/// are not written). `MX_INFO_HANDLE_BASIC` writes one
+/// `mx_info_handle_basic_t` into `buffer` and reports the counts, even when
+/// the buffer is too small (`actual` 0, `avail` 1), as Magenta did.
 ///
 /// # Errors
 /// - `INVALID_ARGS`: unknown topic.
@@ -310,11 +311,11 @@ pub fn object_get_info<D: Sink + ?Sized>(
     handle: RawHandle,
     topic: u32,
     buffer: &mut D,
-) -> Result<InfoCount, ErrorWith<InfoCount>> {
+) -> Result<Option<InfoCount>, ErrorWith<InfoCount>> {
     match topic {
         INFO_HANDLE_VALID => {
             table().with(handle, |_| ())?;
-            Ok(InfoCount::default())
+            Ok(None)
         }
         INFO_HANDLE_BASIC => {
             let info = object_get_info_handle_basic(handle)?;
@@ -330,10 +331,10 @@ pub fn object_get_info<D: Sink + ?Sized>(
                 });
             }
             buffer.write_at(0, &bytes)?;
-            Ok(InfoCount {
+            Ok(Some(InfoCount {
                 actual: 1,
                 avail: 1,
-            })
+            }))
         }
         _ => Err(Status::INVALID_ARGS.into()),
     }

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Installs libmagenta: libmagenta.so and libmagenta.a, the headers
+# (<magenta/*.h>) and magenta.pc for pkg-config.
+#
+# Usage (from anywhere in the repository):
+#
+#   mx-ffi/install.sh                          # builds, installs to /usr/local
+#   PREFIX=$HOME/.local mx-ffi/install.sh
+#   DESTDIR=/tmp/stage PREFIX=/usr mx-ffi/install.sh     # staged, for packages
+#
+# Environment:
+#   PREFIX      installation prefix (default /usr/local)
+#   LIBDIR      library directory (default $PREFIX/lib)
+#   DESTDIR     staging root prepended to every path written (default none)
+#   PROFILE     cargo profile to build and install (default release)
+#   NO_BUILD=1  do not run cargo; install what the build directory holds
+#   BUILD_DIR   where libmagenta.{so,a} are (default
+#               ${CARGO_TARGET_DIR:-<repo>/target}/$PROFILE)
+#
+# Then:
+#   cc prog.c $(pkg-config --cflags --libs magenta)                    # shared
+#   cc -static prog.c $(pkg-config --static --cflags --libs magenta)   # static
+# (If PREFIX is not a system prefix, set PKG_CONFIG_PATH=$LIBDIR/pkgconfig,
+# and for the shared library add -Wl,-rpath,$LIBDIR or set LD_LIBRARY_PATH.)
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+PREFIX=${PREFIX:-/usr/local}
+LIBDIR=${LIBDIR:-$PREFIX/lib}
+DESTDIR=${DESTDIR:-}
+PROFILE=${PROFILE:-release}
+BUILD_DIR=${BUILD_DIR:-${CARGO_TARGET_DIR:-$repo/target}/$PROFILE}
+
+if [ "${NO_BUILD:-0}" != 1 ]; then
+    (cd "$repo" && cargo build --profile "$PROFILE" -p mx-ffi --lib)
+fi
+for lib in libmagenta.so libmagenta.a; do
+    if [ ! -f "$BUILD_DIR/$lib" ]; then
+        echo "install.sh: $BUILD_DIR/$lib not found (build first, or set BUILD_DIR)" >&2
+        exit 1
+    fi
+done
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+
+install -d "$DESTDIR$LIBDIR/pkgconfig" "$DESTDIR$PREFIX/include/magenta/syscalls"
+install -m 755 "$BUILD_DIR/libmagenta.so" "$DESTDIR$LIBDIR/libmagenta.so"
+install -m 644 "$BUILD_DIR/libmagenta.a" "$DESTDIR$LIBDIR/libmagenta.a"
+for header in errors.h rights.h types.h syscalls.h syscalls/object.h syscalls/port.h; do
+    install -m 644 "$repo/include/magenta/$header" "$DESTDIR$PREFIX/include/magenta/$header"
+done
+sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@LIBDIR@|$LIBDIR|g" -e "s|@VERSION@|$version|g" \
+    "$repo/mx-ffi/magenta.pc.in" > "$DESTDIR$LIBDIR/pkgconfig/magenta.pc"
+chmod 644 "$DESTDIR$LIBDIR/pkgconfig/magenta.pc"
+
+echo "installed libmagenta $version to $DESTDIR$PREFIX (libraries in $DESTDIR$LIBDIR)"
+# The dynamic loader caches its directories; refresh it for a system install.
+if [ -z "$DESTDIR" ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then
+    case "$LIBDIR" in
+        /usr/lib|/usr/local/lib|/usr/lib64|/usr/local/lib64) ldconfig ;;
+    esac
+fi

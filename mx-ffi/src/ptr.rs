@@ -1,0 +1,884 @@
+//! User pointers: every raw pointer a C caller passes becomes a typed value
+//! here, and nowhere else.
+//!
+//! An entry point wraps each pointer argument as soon as it has checked the
+//! NULL cases its call defines, and hands on only these types:
+//!
+//! | C arguments                        | type              | used as                     |
+//! |------------------------------------|-------------------|-----------------------------|
+//! | `const void* buffer, size_t size`  | `UserBytes`     | a `Source` for `mx::sys`  |
+//! | `void* buffer, size_t size`        | `UserBytesMut`  | a `Sink` for `mx::sys`    |
+//! | `const T* in`                      | `UserIn<T>`     | an in-parameter, copied in  |
+//! | `T* out`                           | `UserOut<T>`    | an out-parameter            |
+//! | `T* items, uint32_t count`         | `UserArray<T>`  | an array copied in and out  |
+//!
+//! # How user memory is reached
+//!
+//! `Access::Direct`, the default, trusts the caller as any C library does:
+//! copies are plain memory copies, and a non-NULL pointer that does not point
+//! where the call says crashes the process (usually with `SIGSEGV`) or
+//! corrupts it. In-process code cannot check a pointer cheaply; the kernel
+//! could, because it copies through page tables that it owns.
+//!
+//! `Access::Checked`, chosen by `MX_STRICT_POINTERS=1` in the environment
+//! (read once, at the first call that needs it), copies through
+//! `process_vm_readv(2)`/`process_vm_writev(2)` on the own process. The Linux
+//! kernel walks the page tables and reports `EFAULT` for memory that is not
+//! mapped or not writable; that becomes `MX_ERR_INVALID_ARGS`, as a fault in
+//! Magenta's user copies does. It costs a system call per copy. Out
+//! parameters are probed (read, then written back unchanged) before the call
+//! acts, so a bad out pointer fails the call before it has any effect.
+//! Checked access does not detect a pointer into the wrong *valid* memory,
+//! and does not make data races with other threads of the program defined.
+//!
+//! NULL is recognised in both modes: a NULL buffer or array of non-zero
+//! length behaves as a faulting pointer (`INVALID_ARGS`) when something
+//! copies through it. Whether NULL is an error before that (for example
+//! `mx_socket_write`'s `size > 0` with a NULL buffer, checked before the
+//! handle lookup) is the entry point's business.
+//!
+//! # What this module does not do
+//!
+//! - It never makes a Rust slice or reference over user memory. Copies use
+//!   raw pointers, so a length larger than the real buffer (a C caller
+//!   passing a size beyond 32 bits, which `mx::sys` rejects before copying,
+//!   as Magenta's own tests do) is harmless: nothing copies it.
+//! - It does not keep pointers beyond the call: every type borrows nothing
+//!   and is dropped before the entry point returns.
+
+use core::ffi::c_void;
+use core::fmt;
+use core::mem::{size_of, MaybeUninit};
+use core::ptr::{self, NonNull};
+use std::io::Write as _;
+use std::sync::OnceLock;
+
+use mx_core::abi::{PortPacket, WaitItem};
+use mx_core::storage::{Sink, Source};
+use mx_core::Status;
+
+/// The environment variable that turns on checked access.
+pub(crate) const STRICT_POINTERS_ENV: &str = "MX_STRICT_POINTERS";
+
+/// How user memory is read and written.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Access {
+    /// Plain copies: invalid pointers are undefined behaviour, as in C.
+    Direct,
+    /// Copies through the Linux kernel: faults become `INVALID_ARGS`.
+    Checked,
+}
+
+impl Access {
+    /// The process's mode: [`Access::Checked`] if `MX_STRICT_POINTERS` was
+    /// `1` when first asked (and the kernel lets this process copy from
+    /// itself), else [`Access::Direct`]. Decided once.
+    pub(crate) fn current() -> Access {
+        static MODE: OnceLock<Access> = OnceLock::new();
+        *MODE.get_or_init(|| {
+            let wanted = std::env::var_os(STRICT_POINTERS_ENV).is_some_and(|value| value == "1");
+            if !wanted {
+                return Access::Direct;
+            }
+            match vm_self_test() {
+                Ok(()) => Access::Checked,
+                Err(error) => {
+                    // Strict mode is a debugging aid; say why it is off.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "libmagenta: {STRICT_POINTERS_ENV}=1 ignored: \
+                         process_vm_readv on this process fails ({error})"
+                    );
+                    Access::Direct
+                }
+            }
+        })
+    }
+}
+
+/// Values that can be copied to and from user memory as plain bytes.
+///
+/// # Safety
+///
+/// Implementors promise:
+/// 1. every pattern of `size_of::<Self>()` bytes is a valid `Self`;
+/// 2. `Self` has no padding, so all its bytes are initialised;
+/// 3. `Self` holds no pointers or references.
+pub(crate) unsafe trait Plain: Copy {}
+
+// SAFETY: integers: any bits are valid, no padding, no pointers.
+unsafe impl Plain for i32 {}
+// SAFETY: as `i32`.
+unsafe impl Plain for u32 {}
+// SAFETY: as `i32`.
+unsafe impl Plain for u64 {}
+// SAFETY: as `i32`.
+unsafe impl Plain for usize {}
+// SAFETY: `PortPacket` is `repr(C)` { u64, u32, i32, [u64; 4] }: 48 bytes
+// (asserted below), no padding, any bits valid, no pointers.
+unsafe impl Plain for PortPacket {}
+const _: () = assert!(size_of::<PortPacket>() == 48);
+// SAFETY: `WaitItem` is `repr(C)` { i32, Signals, Signals }, and `Signals` is
+// a `repr(transparent)` u32 that keeps unknown bits: 12 bytes (asserted
+// below), no padding, any bits valid, no pointers.
+unsafe impl Plain for WaitItem {}
+const _: () = assert!(size_of::<WaitItem>() == 12);
+
+/// `const void* buffer, size_t size`: bytes a call reads from the caller.
+pub(crate) struct UserBytes {
+    ptr: *const u8,
+    len: usize,
+    access: Access,
+}
+
+impl UserBytes {
+    /// Wraps a C buffer that the call will read, in the process's mode.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    the `len` bytes at `ptr` are readable until the value is dropped
+    ///    (`len` may exceed the buffer only if it exceeds `u32::MAX`: those
+    ///    are rejected by `mx::sys` before any copy).
+    /// 2. Nobody writes those bytes meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const c_void, len: usize) -> UserBytes {
+        UserBytes {
+            ptr: ptr.cast(),
+            len,
+            access: Access::current(),
+        }
+    }
+
+    /// Wraps a C buffer read through the kernel only (any pointer is fine).
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *const c_void, len: usize) -> UserBytes {
+        UserBytes {
+            ptr: ptr.cast(),
+            len,
+            access: Access::Checked,
+        }
+    }
+}
+
+impl fmt::Debug for UserBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserBytes")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+impl Source for UserBytes {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn copy_to(&self, offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
+        // Load-bearing: the bounds of the caller's buffer are all that stands
+        // between a bug in a lower layer and reading foreign memory.
+        within(offset, dst.len(), self.len);
+        if dst.is_empty() {
+            return Ok(());
+        }
+        if self.ptr.is_null() {
+            return Err(Status::INVALID_ARGS);
+        }
+        let to = dst.as_mut_ptr().cast::<u8>();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_readable` (the only way to get
+                // `Direct`) makes `ptr..ptr + len` readable, and
+                // `offset + dst.len() <= len` was asserted; `dst` is our own
+                // memory, so the two do not overlap; promise 2 rules out a
+                // concurrent writer.
+                unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, dst.len()) };
+                Ok(())
+            }
+            Access::Checked => vm_read(to, self.ptr.wrapping_add(offset), dst.len()),
+        }
+    }
+}
+
+/// `void* buffer, size_t size`: bytes a call writes for the caller.
+pub(crate) struct UserBytesMut {
+    ptr: *mut u8,
+    len: usize,
+    access: Access,
+}
+
+impl UserBytesMut {
+    /// Wraps a C buffer that the call will write, in the process's mode.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    the `len` bytes at `ptr` are writable until the value is dropped
+    ///    (`len` may exceed the buffer only if it exceeds `u32::MAX`, as for
+    ///    [`UserBytes::assume_readable`]).
+    /// 2. Nobody else reads or writes those bytes meanwhile.
+    pub(crate) unsafe fn assume_writable(ptr: *mut c_void, len: usize) -> UserBytesMut {
+        UserBytesMut {
+            ptr: ptr.cast(),
+            len,
+            access: Access::current(),
+        }
+    }
+
+    /// Wraps a C buffer written through the kernel only (any pointer is fine).
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *mut c_void, len: usize) -> UserBytesMut {
+        UserBytesMut {
+            ptr: ptr.cast(),
+            len,
+            access: Access::Checked,
+        }
+    }
+}
+
+impl fmt::Debug for UserBytesMut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserBytesMut")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+impl Sink for UserBytesMut {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Status> {
+        // Load-bearing, as in `UserBytes::copy_to`.
+        within(offset, src.len(), self.len);
+        if src.is_empty() {
+            return Ok(());
+        }
+        if self.ptr.is_null() {
+            return Err(Status::INVALID_ARGS);
+        }
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_writable` makes
+                // `ptr..ptr + len` writable and `offset + src.len() <= len`
+                // was asserted; `src` is our memory, so no overlap; promise 2
+                // rules out other accesses.
+                unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(offset), src.len()) };
+                Ok(())
+            }
+            Access::Checked => vm_write(self.ptr.wrapping_add(offset), src.as_ptr(), src.len()),
+        }
+    }
+}
+
+/// `const T* in`: one value a call reads from the caller. Never NULL: the
+/// constructor returns `None` for NULL.
+pub(crate) struct UserIn<T> {
+    ptr: NonNull<T>,
+    access: Access,
+}
+
+impl<T: Plain> UserIn<T> {
+    /// Wraps a C in-parameter in the process's mode; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for reads of one `T` until the value is dropped. It
+    ///    need not be aligned.
+    /// 2. Nobody writes that `T` meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const T) -> Option<UserIn<T>> {
+        Some(UserIn {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::current(),
+        })
+    }
+
+    /// Wraps a C in-parameter read through the kernel only; `None` if NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *const T) -> Option<UserIn<T>> {
+        Some(UserIn {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::Checked,
+        })
+    }
+
+    /// Copies the value in.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be read (checked access).
+    pub(crate) fn read(&self) -> Result<T, Status> {
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_readable` (the only way to get
+                // `Direct`): valid for a read of one `T`, alignment not
+                // required (hence `read_unaligned`); promise 2: no writer;
+                // any bits are a valid `T` (`T: Plain`).
+                Ok(unsafe { self.ptr.as_ptr().read_unaligned() })
+            }
+            Access::Checked => {
+                let mut value = MaybeUninit::<T>::uninit();
+                vm_read(
+                    value.as_mut_ptr().cast(),
+                    self.ptr.as_ptr().cast(),
+                    size_of::<T>(),
+                )?;
+                // SAFETY: `vm_read` returned Ok, so it wrote all
+                // `size_of::<T>()` bytes, and any bytes are a valid `T`.
+                Ok(unsafe { value.assume_init() })
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for UserIn<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserIn")
+            .field("ptr", &self.ptr)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+/// `T* out`: one value a call writes for the caller. Never NULL: the
+/// constructors return `None` for NULL, and the entry point decides whether
+/// that is an error or "not wanted".
+pub(crate) struct UserOut<T> {
+    ptr: NonNull<T>,
+    access: Access,
+}
+
+impl<T: Plain> UserOut<T> {
+    /// Wraps a C out-parameter in the process's mode; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for writes (and reads) of one `T` until the value is
+    ///    dropped. It need not be aligned.
+    /// 2. Nobody else accesses that `T` meanwhile.
+    pub(crate) unsafe fn assume_writable(ptr: *mut T) -> Option<UserOut<T>> {
+        Some(UserOut {
+            ptr: NonNull::new(ptr)?,
+            access: Access::current(),
+        })
+    }
+
+    /// Wraps a C out-parameter written through the kernel only; `None` if NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *mut T) -> Option<UserOut<T>> {
+        Some(UserOut {
+            ptr: NonNull::new(ptr)?,
+            access: Access::Checked,
+        })
+    }
+
+    /// With checked access, makes sure the out-parameter can be written, by
+    /// reading it and writing the same bytes back, so that a bad pointer
+    /// fails a call before the call acts. Does nothing with direct access.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be read or written.
+    pub(crate) fn probe(&self) -> Result<(), Status> {
+        match self.access {
+            Access::Direct => Ok(()),
+            Access::Checked => probe_bytes(self.ptr.as_ptr().cast(), size_of::<T>()),
+        }
+    }
+
+    /// Writes `value`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be written (checked access).
+    pub(crate) fn write(&self, value: T) -> Result<(), Status> {
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_writable` (the only way to get
+                // `Direct`): valid for a write of one `T`, alignment not
+                // required (hence `write_unaligned`); promise 2: no other
+                // access.
+                unsafe { self.ptr.as_ptr().write_unaligned(value) };
+                Ok(())
+            }
+            Access::Checked => vm_write(
+                self.ptr.as_ptr().cast(),
+                // `T: Plain`: all its bytes are initialised.
+                ptr::from_ref(&value).cast(),
+                size_of::<T>(),
+            ),
+        }
+    }
+}
+
+impl<T> fmt::Debug for UserOut<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserOut")
+            .field("ptr", &self.ptr)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+/// Writes `value` through `out` if the caller wanted it (a NULL
+/// out-parameter that the call may ignore).
+///
+/// # Errors
+/// As [`UserOut::write`].
+pub(crate) fn write_optional<T: Plain>(out: &Option<UserOut<T>>, value: T) -> Result<(), Status> {
+    match out {
+        Some(out) => out.write(value),
+        None => Ok(()),
+    }
+}
+
+/// Probes every out-parameter given (see [`UserOut::probe`]).
+///
+/// # Errors
+/// `INVALID_ARGS` for the first that cannot be written.
+pub(crate) fn probe_all<T: Plain>(outs: &[&Option<UserOut<T>>]) -> Result<(), Status> {
+    outs.iter()
+        .filter_map(|out| out.as_ref())
+        .try_for_each(UserOut::probe)
+}
+
+/// `T* items, count`: an array a call reads in full, then writes back.
+pub(crate) struct UserArray<T> {
+    ptr: NonNull<T>,
+    len: usize,
+    access: Access,
+}
+
+impl<T: Plain> UserArray<T> {
+    /// Wraps a C array of `len` elements in the process's mode; `None` if
+    /// `ptr` is NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for reads and writes of `len` consecutive `T`s until
+    ///    the value is dropped. It need not be aligned.
+    /// 2. Nobody else writes them meanwhile.
+    pub(crate) unsafe fn assume_valid(ptr: *mut T, len: usize) -> Option<UserArray<T>> {
+        Some(UserArray {
+            ptr: NonNull::new(ptr)?,
+            len,
+            access: Access::current(),
+        })
+    }
+
+    /// Wraps a C array reached through the kernel only; `None` if NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *mut T, len: usize) -> Option<UserArray<T>> {
+        Some(UserArray {
+            ptr: NonNull::new(ptr)?,
+            len,
+            access: Access::Checked,
+        })
+    }
+
+    fn byte_len(&self) -> Result<usize, Status> {
+        self.len
+            .checked_mul(size_of::<T>())
+            .filter(|&bytes| isize::try_from(bytes).is_ok())
+            .ok_or(Status::INVALID_ARGS)
+    }
+
+    /// Copies the array in. With checked access it is also probed for
+    /// writing (the copy is written back unchanged), so that the write-back
+    /// after the call cannot fault.
+    ///
+    /// # Errors
+    /// `NO_MEMORY`; `INVALID_ARGS` if the memory cannot be read (or, checked,
+    /// written), or its size in bytes overflows.
+    pub(crate) fn read(&self) -> Result<Vec<T>, Status> {
+        let bytes = self.byte_len()?;
+        let mut items: Vec<T> = Vec::new();
+        items.try_reserve_exact(self.len)?;
+        let to = items.as_mut_ptr().cast::<u8>();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_valid`: `len` readable `T`s
+                // (`bytes` bytes) at `ptr`; `items` has room for `len` `T`s
+                // and is ours, so they do not overlap; promise 2: no writer.
+                unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr().cast::<u8>(), to, bytes) };
+            }
+            Access::Checked => {
+                vm_read(to, self.ptr.as_ptr().cast(), bytes)?;
+                vm_write(self.ptr.as_ptr().cast(), to, bytes)?;
+            }
+        }
+        // SAFETY: the copy above initialised all `len` elements (an error
+        // returned before this), and any bytes are a valid `T` (`T: Plain`).
+        unsafe { items.set_len(self.len) };
+        Ok(items)
+    }
+
+    /// Copies `items` (as many as the array holds) back out.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be written (checked access).
+    pub(crate) fn write(&self, items: &[T]) -> Result<(), Status> {
+        assert_eq!(items.len(), self.len, "write-back of a different length");
+        let bytes = self.byte_len()?;
+        let from = items.as_ptr().cast::<u8>();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_valid`: `len` writable `T`s at
+                // `ptr`; `items` holds `len` `T`s of ours, no overlap;
+                // promise 2: no other writer.
+                unsafe { ptr::copy_nonoverlapping(from, self.ptr.as_ptr().cast::<u8>(), bytes) };
+                Ok(())
+            }
+            Access::Checked => vm_write(self.ptr.as_ptr().cast(), from, bytes),
+        }
+    }
+}
+
+impl<T> fmt::Debug for UserArray<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserArray")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+/// Panics (a bug in a lower layer, caught at the boundary as `INTERNAL`)
+/// unless `offset..offset + n` lies within `0..len`.
+fn within(offset: usize, n: usize, len: usize) {
+    assert!(
+        offset.checked_add(n).is_some_and(|end| end <= len),
+        "copy of {n} bytes at {offset} outside a user buffer of {len}"
+    );
+}
+
+/// Which way a checked copy goes.
+#[derive(Copy, Clone, Debug)]
+enum Direction {
+    /// From user memory into ours (`process_vm_readv`).
+    In,
+    /// From ours into user memory (`process_vm_writev`).
+    Out,
+}
+
+/// Copies `len` bytes between `ours` (valid memory of this crate) and the
+/// user address `user` through the kernel, which checks `user`.
+///
+/// `ours` must be valid for `len` bytes: for reads if `Out`, for writes if
+/// `In` (every caller passes a buffer it owns).
+fn vm_copy(direction: Direction, ours: *mut u8, user: *mut u8, len: usize) -> Result<(), Status> {
+    let mut done = 0;
+    while done < len {
+        let local = libc::iovec {
+            iov_base: ours.wrapping_add(done).cast(),
+            iov_len: len - done,
+        };
+        let remote = libc::iovec {
+            iov_base: user.wrapping_add(done).cast(),
+            iov_len: len - done,
+        };
+        // SAFETY: the local iovec covers memory the caller owns and lets us
+        // access in this direction (see above), so the kernel's copy into or
+        // out of it is an ordinary write or read of it; the remote iovec is
+        // checked by the kernel, which reports EFAULT instead of touching
+        // memory that is not mapped with the needed access. The pid is our
+        // own (read afresh, so a forked child copies within itself).
+        let n = unsafe {
+            let pid = libc::getpid();
+            match direction {
+                Direction::In => libc::process_vm_readv(pid, &local, 1, &remote, 1, 0),
+                Direction::Out => libc::process_vm_writev(pid, &local, 1, &remote, 1, 0),
+            }
+        };
+        match usize::try_from(n) {
+            Ok(0) => return Err(Status::INVALID_ARGS),
+            Ok(n) => done += n,
+            Err(_) => match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => {}
+                Some(libc::EFAULT) => return Err(Status::INVALID_ARGS),
+                Some(libc::ENOMEM) => return Err(Status::NO_MEMORY),
+                _ => return Err(Status::INTERNAL),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Reads `len` bytes at the user address `from` into our buffer `to`.
+fn vm_read(to: *mut u8, from: *const u8, len: usize) -> Result<(), Status> {
+    vm_copy(Direction::In, to, from.cast_mut(), len)
+}
+
+/// Writes our `len` bytes at `from` to the user address `to`.
+fn vm_write(to: *mut u8, from: *const u8, len: usize) -> Result<(), Status> {
+    // The kernel only reads `from` for a write-out.
+    vm_copy(Direction::Out, from.cast_mut(), to, len)
+}
+
+/// Reads the `len` (at most 64) bytes at `user` and writes them back.
+fn probe_bytes(user: *mut u8, len: usize) -> Result<(), Status> {
+    let mut scratch = [0u8; 64];
+    let scratch = &mut scratch[..len];
+    vm_read(scratch.as_mut_ptr(), user, len)?;
+    vm_write(user, scratch.as_ptr(), len)
+}
+
+/// Whether checked copies work in this process (seccomp filters, for
+/// example in some containers, forbid them).
+fn vm_self_test() -> Result<(), std::io::Error> {
+    let source = [0x5au8; 4];
+    let mut copy = [0u8; 4];
+    vm_read(copy.as_mut_ptr(), source.as_ptr(), source.len())
+        .map_err(|_| std::io::Error::last_os_error())?;
+    if copy == source {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("copied bytes differ"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mx_core::Signals;
+
+    /// An address in no mapping.
+    const WILD: usize = 16;
+
+    fn source_bytes(src: &dyn Source) -> Result<Vec<u8>, Status> {
+        let mut out = vec![MaybeUninit::<u8>::uninit(); src.len()];
+        src.copy_to(0, &mut out)?;
+        Ok(out
+            .iter()
+            .map(|b| {
+                // SAFETY: `copy_to` returned Ok, so it initialised all of `out`.
+                unsafe { b.assume_init() }
+            })
+            .collect())
+    }
+
+    #[test]
+    fn direct_and_checked_sources_copy_the_same_bytes() {
+        let data = *b"hello, magenta";
+        // SAFETY: `data` is readable for its length and not written.
+        let direct = unsafe { UserBytes::assume_readable(data.as_ptr().cast(), data.len()) };
+        let checked = UserBytes::checked(data.as_ptr().cast(), data.len());
+        assert_eq!(source_bytes(&direct).unwrap(), data);
+        assert_eq!(source_bytes(&checked).unwrap(), data);
+        let mut part = [MaybeUninit::uninit(); 4];
+        checked.copy_to(7, &mut part).unwrap();
+        // SAFETY: initialised by `copy_to`.
+        assert_eq!(part.map(|b| unsafe { b.assume_init() }), *b"mage");
+    }
+
+    #[test]
+    fn checked_source_reports_faults() {
+        let wild = UserBytes::checked(WILD as *const c_void, 8);
+        assert_eq!(source_bytes(&wild), Err(Status::INVALID_ARGS));
+        let null = UserBytes::checked(ptr::null(), 8);
+        assert_eq!(source_bytes(&null), Err(Status::INVALID_ARGS));
+        // Nothing copied, nothing touched: fine even for a wild pointer.
+        let mut none = [];
+        assert_eq!(wild.copy_to(8, &mut none), Ok(()));
+    }
+
+    #[test]
+    fn null_with_direct_access_faults_instead_of_crashing() {
+        // SAFETY: NULL needs no promise.
+        let null = unsafe { UserBytes::assume_readable(ptr::null(), 3) };
+        assert_eq!(source_bytes(&null), Err(Status::INVALID_ARGS));
+        // SAFETY: as above.
+        let mut null = unsafe { UserBytesMut::assume_writable(ptr::null_mut(), 3) };
+        assert_eq!(null.write_at(0, b"abc"), Err(Status::INVALID_ARGS));
+        assert_eq!(null.write_at(0, b""), Ok(()));
+    }
+
+    #[test]
+    fn huge_lengths_are_carried_but_never_copied() {
+        let data = [1u8; 4];
+        let huge = 1usize << 40;
+        // SAFETY: only the first 4 bytes are copied below.
+        let src = unsafe { UserBytes::assume_readable(data.as_ptr().cast(), huge) };
+        assert_eq!(src.len(), huge);
+        let mut first = [MaybeUninit::uninit(); 4];
+        src.copy_to(0, &mut first).unwrap();
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a user buffer")]
+    fn copies_beyond_the_buffer_panic() {
+        let data = [0u8; 4];
+        let src = UserBytes::checked(data.as_ptr().cast(), data.len());
+        let mut dst = [MaybeUninit::uninit(); 2];
+        let _ = src.copy_to(3, &mut dst);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a user buffer")]
+    fn sink_writes_beyond_the_buffer_panic() {
+        let mut data = [0u8; 4];
+        let mut sink = UserBytesMut::checked(data.as_mut_ptr().cast(), data.len());
+        let _ = sink.write_at(usize::MAX, b"x");
+    }
+
+    #[test]
+    fn sinks_write_in_both_modes_and_checked_reports_faults() {
+        let mut data = [0u8; 8];
+        // SAFETY: `data` is writable for its length and nobody else uses it.
+        let mut direct = unsafe { UserBytesMut::assume_writable(data.as_mut_ptr().cast(), 8) };
+        direct.write_at(0, b"abcd").unwrap();
+        let mut checked = UserBytesMut::checked(data.as_mut_ptr().cast(), 8);
+        checked.write_at(4, b"efgh").unwrap();
+        assert_eq!(&data, b"abcdefgh");
+        let mut wild = UserBytesMut::checked(WILD as *mut c_void, 8);
+        assert_eq!(wild.write_at(0, b"x"), Err(Status::INVALID_ARGS));
+        // Read-only memory: readable, not writable.
+        static READ_ONLY: [u8; 8] = [0; 8];
+        let mut ro = UserBytesMut::checked(READ_ONLY.as_ptr().cast_mut().cast(), 8);
+        assert_eq!(ro.write_at(0, b"x"), Err(Status::INVALID_ARGS));
+        assert_eq!(READ_ONLY, [0; 8]);
+    }
+
+    #[test]
+    fn out_parameters_write_unaligned_and_probe() {
+        let mut raw = [0u8; 9];
+        // An unaligned `size_t`.
+        let at = raw.as_mut_ptr().wrapping_add(1).cast::<usize>();
+        // SAFETY: 8 writable bytes at `at` inside `raw`, used by nobody else.
+        let out = unsafe { UserOut::assume_writable(at) }.unwrap();
+        out.probe().unwrap();
+        out.write(0x0102_0304_0506_0708).unwrap();
+        assert_eq!(raw[1..], 0x0102_0304_0506_0708usize.to_ne_bytes());
+        let checked = UserOut::checked(at).unwrap();
+        checked.probe().unwrap();
+        checked.write(7).unwrap();
+        assert_eq!(raw[1..], 7usize.to_ne_bytes());
+        // SAFETY: NULL needs no promise.
+        assert!(unsafe { UserOut::<u32>::assume_writable(ptr::null_mut()) }.is_none());
+    }
+
+    #[test]
+    fn checked_out_parameters_fault_on_bad_memory() {
+        let wild = UserOut::<u32>::checked(WILD as *mut u32).unwrap();
+        assert_eq!(wild.probe(), Err(Status::INVALID_ARGS));
+        assert_eq!(wild.write(1), Err(Status::INVALID_ARGS));
+        static READ_ONLY: u64 = 42;
+        let ro = UserOut::checked(ptr::from_ref(&READ_ONLY).cast_mut()).unwrap();
+        assert_eq!(ro.probe(), Err(Status::INVALID_ARGS));
+        assert_eq!(READ_ONLY, 42);
+        assert_eq!(probe_all(&[&None, &Some(ro)]), Err(Status::INVALID_ARGS));
+        assert_eq!(probe_all::<u32>(&[&None]), Ok(()));
+    }
+
+    #[test]
+    fn in_parameters_read_in_both_modes() {
+        let packet = PortPacket {
+            key: 7,
+            ..PortPacket::default()
+        };
+        // SAFETY: `packet` is readable and not written meanwhile.
+        let direct = unsafe { UserIn::assume_readable(&packet) }.unwrap();
+        assert_eq!(direct.read().unwrap().key, 7);
+        assert_eq!(UserIn::checked(&packet).unwrap().read().unwrap().key, 7);
+        let wild = UserIn::<PortPacket>::checked(WILD as *const PortPacket).unwrap();
+        assert_eq!(wild.read(), Err(Status::INVALID_ARGS));
+        // SAFETY: NULL needs no promise.
+        assert!(unsafe { UserIn::<u32>::assume_readable(ptr::null()) }.is_none());
+    }
+
+    #[test]
+    fn optional_out_parameters() {
+        let mut value = 0u32;
+        let out = UserOut::checked(&mut value);
+        write_optional(&out, 5).unwrap();
+        write_optional(&None, 6u32).unwrap();
+        assert_eq!(value, 5);
+    }
+
+    #[test]
+    fn arrays_copy_in_and_out() {
+        let mut items = [
+            WaitItem {
+                handle: 1,
+                waitfor: Signals::READABLE,
+                pending: Signals::NONE,
+            },
+            WaitItem {
+                handle: 2,
+                waitfor: Signals::USER_ALL,
+                pending: Signals::NONE,
+            },
+        ];
+        for access in [Access::Direct, Access::Checked] {
+            let array = match access {
+                // SAFETY: `items` is valid for reads and writes of 2 items
+                // and unused by anything else meanwhile.
+                Access::Direct => unsafe { UserArray::assume_valid(items.as_mut_ptr(), 2) },
+                Access::Checked => UserArray::checked(items.as_mut_ptr(), 2),
+            }
+            .unwrap();
+            let mut copy = array.read().unwrap();
+            assert_eq!(copy[1].handle, 2);
+            copy[0].pending = Signals::LAST_HANDLE;
+            array.write(&copy).unwrap();
+        }
+        assert_eq!(items[0].pending, Signals::LAST_HANDLE);
+    }
+
+    #[test]
+    fn checked_arrays_fault_on_bad_or_read_only_memory() {
+        let wild = UserArray::<WaitItem>::checked(WILD as *mut WaitItem, 1).unwrap();
+        assert_eq!(wild.read().err(), Some(Status::INVALID_ARGS));
+        static READ_ONLY: [u32; 3] = [1, 2, 3];
+        let ro = UserArray::checked(READ_ONLY.as_ptr().cast_mut(), 3).unwrap();
+        assert_eq!(ro.read().err(), Some(Status::INVALID_ARGS));
+        let overflowing = UserArray::<WaitItem>::checked(WILD as *mut WaitItem, usize::MAX);
+        assert_eq!(
+            overflowing.unwrap().read().err(),
+            Some(Status::INVALID_ARGS)
+        );
+        let huge = isize::MAX as usize / size_of::<WaitItem>();
+        let huge = UserArray::<WaitItem>::checked(WILD as *mut WaitItem, huge).unwrap();
+        assert_eq!(huge.read().err(), Some(Status::NO_MEMORY));
+    }
+
+    #[test]
+    fn checked_copies_stop_at_the_end_of_a_mapping() {
+        // Two pages, the second unmapped: a buffer straddling the boundary
+        // faults as a whole.
+        // SAFETY: an anonymous private mapping, no pointers involved.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        let second = base.cast::<u8>().wrapping_add(4096);
+        // SAFETY: unmaps the second page of our own mapping, which nothing
+        // references.
+        let unmapped = unsafe { libc::munmap(second.cast(), 4096) };
+        assert_eq!(unmapped, 0);
+        let start = base.cast::<u8>().wrapping_add(4090);
+        let src = UserBytes::checked(start.cast(), 12);
+        assert_eq!(source_bytes(&src), Err(Status::INVALID_ARGS));
+        let inside = UserBytes::checked(start.cast(), 6);
+        assert_eq!(source_bytes(&inside).unwrap(), [0; 6]);
+        // SAFETY: unmaps the first page, ours.
+        assert_eq!(unsafe { libc::munmap(base, 4096) }, 0);
+    }
+
+    #[test]
+    fn the_kernel_lets_this_process_copy_from_itself() {
+        vm_self_test().unwrap();
+    }
+}

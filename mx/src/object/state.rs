@@ -1,0 +1,104 @@
+//! [`Packed`]: an object's per-end state in one atomic word.
+//!
+//! Every kind keeps what changes under its watch lock (handle count, user
+//! signals, half-close, peer-closed) in a `mx-core` value that packs into a
+//! `u64`. Writers hold the watch lock (the `&WatchState` parameter proves
+//! it), so there is one writer at a time; readers load the word without any
+//! lock and always see a whole value.
+
+use core::marker::PhantomData;
+
+use mx_core::event::EventState;
+use mx_core::socket::End;
+use mx_core::Status;
+
+use super::WatchState;
+use crate::sync::{AtomicU64, Ordering};
+
+/// A state that packs into a word and counts handles.
+pub(crate) trait Pack: Copy {
+    fn pack(self) -> u64;
+    fn unpack(word: u64) -> Self;
+    fn handles(&mut self) -> &mut u32;
+}
+
+impl Pack for End {
+    fn pack(self) -> u64 {
+        End::pack(self)
+    }
+    fn unpack(word: u64) -> End {
+        End::unpack(word)
+    }
+    fn handles(&mut self) -> &mut u32 {
+        &mut self.handles
+    }
+}
+
+impl Pack for EventState {
+    fn pack(self) -> u64 {
+        EventState::pack(self)
+    }
+    fn unpack(word: u64) -> EventState {
+        EventState::unpack(word)
+    }
+    fn handles(&mut self) -> &mut u32 {
+        &mut self.handles
+    }
+}
+
+/// One end's state, packed into an atomic word.
+#[derive(Debug)]
+pub(crate) struct Packed<T> {
+    word: AtomicU64,
+    _state: PhantomData<T>,
+}
+
+impl<T: Pack> Packed<T> {
+    pub(crate) fn new(state: T) -> Packed<T> {
+        Packed {
+            word: AtomicU64::new(state.pack()),
+            _state: PhantomData,
+        }
+    }
+
+    /// The current state (no lock needed).
+    pub(crate) fn get(&self) -> T {
+        T::unpack(self.word.load(Ordering::Acquire))
+    }
+
+    /// Changes the state with `f`, under the watch lock; nothing is stored
+    /// if `f` fails.
+    pub(crate) fn modify<R>(
+        &self,
+        _locked: &WatchState,
+        f: impl FnOnce(&mut T) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        let mut state = self.get();
+        let result = f(&mut state)?;
+        self.word.store(state.pack(), Ordering::Release);
+        Ok(result)
+    }
+
+    /// Counts a new handle; `BAD_HANDLE` if the last one was closed already
+    /// (the handle being duplicated is gone).
+    pub(crate) fn add_handle(&self, locked: &WatchState) -> Result<(), Status> {
+        self.modify(locked, |state| match state.handles() {
+            0 => Err(Status::BAD_HANDLE),
+            handles => {
+                *handles += 1;
+                Ok(())
+            }
+        })
+    }
+
+    /// Uncounts a handle; returns whether it was the last.
+    pub(crate) fn remove_handle(&self, locked: &WatchState) -> bool {
+        self.modify(locked, |state| {
+            let handles = state.handles();
+            debug_assert!(*handles > 0);
+            *handles -= 1;
+            Ok(*handles == 0)
+        })
+        .unwrap_or(false)
+    }
+}

@@ -1,0 +1,219 @@
+//! Loom models of the object layer: every interleaving (up to a preemption
+//! bound) of a few threads using the system calls.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p mx --test loom --release`.
+//! Under loom a socket holds 16 bytes and pipe chunks are 4-8 bytes, so the
+//! models exercise full sockets and chunk boundaries with a few bytes.
+#![cfg(loom)]
+
+use loom::thread;
+use mx::api::{Socket, SocketOpts};
+use mx::core::abi::WAIT_ASYNC_ONCE;
+use mx::sys;
+use mx::{Rights, Signals, Status, Time};
+
+/// Checks `f` under every interleaving with at most `LOOM_MAX_PREEMPTIONS`
+/// preemptions (default 3), and prints how many executions that took.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(move || {
+        counted.fetch_add(1, Ordering::Relaxed);
+        f()
+    });
+    eprintln!("loom: {} executions", runs.load(Ordering::Relaxed));
+}
+
+fn signals(h: mx::RawHandle) -> Signals {
+    match sys::object_wait_one(h, Signals::NONE, Time::ZERO) {
+        Err(e) => e.value.expect("observed"),
+        Ok(s) => s,
+    }
+}
+
+/// A writer, a reader and a closer on one pair: the reader gets exactly the
+/// bytes of the writes that succeeded, in order, then `PEER_CLOSED`.
+#[test]
+fn writer_reader_closer_lose_nothing() {
+    model(|| {
+        let (a, b) = sys::socket_create(0).unwrap();
+        let writer = thread::spawn(move || {
+            let mut sent = Vec::new();
+            for chunk in [&[1u8, 2, 3][..], &[4, 5, 6, 7, 8, 9]] {
+                match sys::socket_write(a, 0, chunk) {
+                    Ok(n) => sent.extend_from_slice(&chunk[..n]),
+                    Err(Status::BAD_HANDLE) => break,
+                    Err(status) => panic!("write: {status}"),
+                }
+            }
+            sent
+        });
+        let closer = thread::spawn(move || sys::handle_close(a).unwrap());
+        let mut got = Vec::new();
+        loop {
+            let mut buf = [0u8; 16];
+            match sys::socket_read(b, 0, Some(&mut buf[..])) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(Status::SHOULD_WAIT) => {
+                    sys::object_wait_one(
+                        b,
+                        Signals::READABLE | Signals::PEER_CLOSED,
+                        Time::INFINITE,
+                    )
+                    .unwrap();
+                }
+                Err(Status::PEER_CLOSED) => break,
+                Err(status) => panic!("read: {status}"),
+            }
+        }
+        let sent = writer.join().unwrap();
+        closer.join().unwrap();
+        assert_eq!(got, sent);
+        assert_eq!(signals(b), Signals::PEER_CLOSED | Signals::LAST_HANDLE);
+        sys::handle_close(b).unwrap();
+    });
+}
+
+/// A reader that waits and a writer on the data path (which takes no
+/// object lock): the reader is always woken by the write alone.
+#[test]
+fn a_data_path_write_wakes_a_waiting_reader() {
+    model(|| {
+        let (a, b) = sys::socket_create(1).unwrap();
+        let reader = thread::spawn(move || {
+            sys::object_wait_one(b, Signals::READABLE, Time::INFINITE).unwrap();
+            let mut buf = [0u8; 4];
+            assert_eq!(sys::socket_read(b, 0, Some(&mut buf[..])), Ok(3));
+            b
+        });
+        assert_eq!(sys::socket_write(a, 0, &[7u8, 8, 9][..]), Ok(3));
+        let b = reader.join().unwrap();
+        sys::handle_close(a).unwrap();
+        sys::handle_close(b).unwrap();
+    });
+}
+
+/// A waiter and a signaller: the wake-up is never lost.
+#[test]
+fn waiter_and_signaller_never_lose_a_wake_up() {
+    model(|| {
+        let e = sys::event_create(0).unwrap();
+        let waiter =
+            thread::spawn(move || sys::object_wait_one(e, Signals::USER_0, Time::INFINITE));
+        sys::object_signal(e, Signals::NONE, Signals::USER_0).unwrap();
+        let observed = waiter.join().unwrap().unwrap();
+        assert!(observed.contains(Signals::USER_0));
+        sys::handle_close(e).unwrap();
+    });
+}
+
+/// Closing the handle a thread waits through releases it with `CANCELED`
+/// (or `BAD_HANDLE` if the close came first).
+#[test]
+fn close_cancels_a_wait() {
+    model(|| {
+        let e = sys::event_create(0).unwrap();
+        let keep = sys::handle_duplicate(e, Rights::SAME_RIGHTS).unwrap();
+        let waiter =
+            thread::spawn(move || sys::object_wait_one(e, Signals::USER_0, Time::INFINITE));
+        sys::handle_close(e).unwrap();
+        match waiter.join().unwrap() {
+            Err(error) if error.status == Status::CANCELED => {
+                assert!(error.value.unwrap().contains(Signals::HANDLE_CLOSED));
+            }
+            Err(error) if error.status == Status::BAD_HANDLE => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        sys::handle_close(keep).unwrap();
+    });
+}
+
+/// Closing a handle while another thread uses it and a third creates one:
+/// the user either acts on the right object or gets `BAD_HANDLE`; the closed
+/// value never reaches the new object.
+#[test]
+fn close_races_lookup_and_reuse() {
+    model(|| {
+        let e = sys::event_create(0).unwrap();
+        let koid = sys::object_get_info_handle_basic(e).unwrap().koid;
+        let user = thread::spawn(move || match sys::object_get_info_handle_basic(e) {
+            Ok(info) => assert_eq!(info.koid, koid),
+            Err(status) => assert_eq!(status, Status::BAD_HANDLE),
+        });
+        let creator = thread::spawn(move || sys::event_create(0).unwrap());
+        sys::handle_close(e).unwrap();
+        user.join().unwrap();
+        let fresh = creator.join().unwrap();
+        assert_ne!(fresh, e);
+        assert_eq!(
+            sys::object_get_info_handle_basic(e),
+            Err(Status::BAD_HANDLE)
+        );
+        sys::handle_close(fresh).unwrap();
+    });
+}
+
+/// A datagram writer sleeping for room and a reader making it: the writer
+/// always wakes (its datagram does not fit while `WRITABLE` stays asserted).
+#[test]
+fn datagram_writer_sleeps_for_room_and_wakes() {
+    model(|| {
+        let (a, b) = Socket::create(SocketOpts::Datagram).unwrap();
+        assert_eq!(a.write(&[1u8; 12]), Ok(12));
+        assert!(sys::object_wait_one(b.raw(), Signals::READABLE, Time::ZERO).is_ok());
+        let writer = thread::spawn(move || {
+            a.send(&[2u8; 8]).unwrap();
+            a
+        });
+        let mut buf = [0u8; 16];
+        assert_eq!(b.read(&mut buf), Ok(12));
+        let _a = writer.join().unwrap();
+        assert_eq!(b.read(&mut buf), Ok(8));
+        assert_eq!(&buf[..8], &[2u8; 8]);
+    });
+}
+
+/// An asynchronous wait racing a cancel and the port's close: no panic, at
+/// most one packet, and no handle left behind.
+#[test]
+fn wait_async_cancel_and_close_race() {
+    model(|| {
+        let p = sys::port_create(0).unwrap();
+        let p2 = sys::handle_duplicate(p, Rights::SAME_RIGHTS).unwrap();
+        let e = sys::event_create(0).unwrap();
+        sys::object_wait_async(e, p, 7, Signals::USER_0, WAIT_ASYNC_ONCE).unwrap();
+        let canceller = thread::spawn(move || {
+            let _ = sys::port_cancel(p2, e, 7);
+            sys::handle_close(p2).unwrap();
+        });
+        let signaller =
+            thread::spawn(move || sys::object_signal(e, Signals::NONE, Signals::USER_0).unwrap());
+        signaller.join().unwrap();
+        let packet = sys::port_wait(p, Time::ZERO, 0);
+        canceller.join().unwrap();
+        if let Ok(packet) = packet {
+            assert_eq!(packet.key, 7);
+        }
+        assert_eq!(sys::port_wait(p, Time::ZERO, 0), Err(Status::TIMED_OUT));
+        sys::handle_close(p).unwrap();
+        sys::handle_close(e).unwrap();
+        // (Freed objects are counted process-wide, across tests running in
+        // parallel; the handle table is this execution's own.)
+        assert_eq!(sys::handle_count(), 0);
+    });
+}
+
+trait Raw {
+    fn raw(&self) -> mx::RawHandle;
+}
+
+impl Raw for Socket {
+    fn raw(&self) -> mx::RawHandle {
+        mx::api::AsHandleRef::raw_handle(self)
+    }
+}
