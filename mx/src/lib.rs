@@ -3,8 +3,8 @@
 //! This crate implements the socket object of Magenta (the 2017 kernel that
 //! became Fuchsia's Zircon) and the small object model around it: a
 //! process-wide handle table with rights, signals, waiting, events,
-//! eventpairs and ports. The behaviour is specified in the repository's
-//! `SPEC.md`.
+//! eventpairs and ports. The behaviour is specified in
+//! `docs/SPEC.md` in the repository.
 //!
 //! # Layers
 //!
