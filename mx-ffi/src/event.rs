@@ -4,7 +4,7 @@ use mx_core::Status;
 
 use crate::boundary;
 use crate::ctypes::{mx_handle_t, mx_status_t};
-use crate::handle::deliver;
+use crate::handle::{create_pair, deliver};
 use crate::ptr::{probe_all, UserOut};
 
 /// `mx_event_create`—Creates an event (see [`mx::sys::event_create`]).
@@ -55,11 +55,6 @@ pub unsafe extern "C" fn mx_eventpair_create(
                 UserOut::assume_writable(out1),
             )
         };
-        probe_all(&[&out0, &out1])?;
-        let (Some(out0), Some(out1)) = (out0, out1) else {
-            return Err(Status::INVALID_ARGS);
-        };
-        let (h0, h1) = mx::sys::eventpair_create(options)?;
-        deliver(&[(&out0, h0), (&out1, h1)])
+        create_pair(out0, out1, || mx::sys::eventpair_create(options))
     })
 }

@@ -28,6 +28,25 @@ pub(crate) fn deliver(outs: &[(&UserOut<mx_handle_t>, RawHandle)]) -> Result<(),
     Ok(())
 }
 
+/// The body of a call that creates a pair of handles: NULL or unwritable
+/// outputs fail with `INVALID_ARGS` before `create` runs, so on any error
+/// the outputs are untouched and nothing was created.
+///
+/// # Errors
+/// `INVALID_ARGS` (an output), or `create`'s error.
+pub(crate) fn create_pair(
+    out0: Option<UserOut<mx_handle_t>>,
+    out1: Option<UserOut<mx_handle_t>>,
+    create: impl FnOnce() -> Result<(RawHandle, RawHandle), Status>,
+) -> Result<(), Status> {
+    probe_all(&[&out0, &out1])?;
+    let (Some(out0), Some(out1)) = (out0, out1) else {
+        return Err(Status::INVALID_ARGS);
+    };
+    let (h0, h1) = create()?;
+    deliver(&[(&out0, h0), (&out1, h1)])
+}
+
 /// `mx_handle_close`—Closes a handle (see [`mx::sys::handle_close`]).
 ///
 /// `MX_HANDLE_INVALID` is `MX_OK`; waits through the handle end with

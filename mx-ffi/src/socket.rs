@@ -6,7 +6,7 @@ use mx_core::Status;
 
 use crate::boundary;
 use crate::ctypes::{mx_handle_t, mx_status_t};
-use crate::handle::deliver;
+use crate::handle::create_pair;
 use crate::ptr::{probe_all, write_optional, UserBytes, UserBytesMut, UserOut};
 
 /// `mx_socket_create`—Creates a socket: a connected pair of endpoints (see
@@ -34,12 +34,7 @@ pub unsafe extern "C" fn mx_socket_create(
                 UserOut::assume_writable(out1),
             )
         };
-        probe_all(&[&out0, &out1])?;
-        let (Some(out0), Some(out1)) = (out0, out1) else {
-            return Err(Status::INVALID_ARGS);
-        };
-        let (h0, h1) = mx::sys::socket_create(options)?;
-        deliver(&[(&out0, h0), (&out1, h1)])
+        create_pair(out0, out1, || mx::sys::socket_create(options))
     })
 }
 
