@@ -45,13 +45,9 @@ impl Event {
         self.state.remove_handle(locked)
     }
 
-    pub(crate) fn signal(
-        &self,
-        locked: &WatchState,
-        clear: Signals,
-        set: Signals,
-    ) -> Result<(), Status> {
-        self.state.modify(locked, |state| state.signal(clear, set))
+    /// The event's state.
+    pub(crate) fn state(&self) -> &Packed<EventState> {
+        &self.state
     }
 }
 
@@ -81,7 +77,8 @@ impl EventPair {
         Koid(self.koid.0 + side.index() as u64)
     }
 
-    fn end(&self, side: Side) -> &Packed<EventState> {
+    /// The state of `side`.
+    pub(crate) fn end(&self, side: Side) -> &Packed<EventState> {
         &self.ends[side.index()]
     }
 
@@ -103,27 +100,5 @@ impl EventPair {
             });
         }
         last
-    }
-
-    pub(crate) fn signal(
-        &self,
-        locked: &WatchState,
-        side: Side,
-        clear: Signals,
-        set: Signals,
-    ) -> Result<(), Status> {
-        self.end(side)
-            .modify(locked, |state| state.signal(clear, set))
-    }
-
-    pub(crate) fn signal_peer(
-        &self,
-        locked: &WatchState,
-        side: Side,
-        clear: Signals,
-        set: Signals,
-    ) -> Result<(), Status> {
-        self.end(side.peer())
-            .modify(locked, |peer| peer.signal_as_peer(clear, set))
     }
 }

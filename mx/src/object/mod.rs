@@ -197,9 +197,9 @@ impl Kernel {
     /// `mx_object_signal` on `side`.
     pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
         match self {
-            Kernel::Socket(o) => self.update(|locked| o.signal(locked, side, clear, set)),
-            Kernel::Event(o) => self.update(|locked| o.signal(locked, clear, set)),
-            Kernel::EventPair(o) => self.update(|locked| o.signal(locked, side, clear, set)),
+            Kernel::Socket(o) => self.update(|locked| o.state(side).signal(locked, clear, set)),
+            Kernel::Event(o) => self.update(|locked| o.state().signal(locked, clear, set)),
+            Kernel::EventPair(o) => self.update(|locked| o.end(side).signal(locked, clear, set)),
             Kernel::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }
@@ -212,8 +212,12 @@ impl Kernel {
         set: Signals,
     ) -> Result<(), Status> {
         match self {
-            Kernel::Socket(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
-            Kernel::EventPair(o) => self.update(|locked| o.signal_peer(locked, side, clear, set)),
+            Kernel::Socket(o) => {
+                self.update(|locked| o.state(side.peer()).signal_as_peer(locked, clear, set))
+            }
+            Kernel::EventPair(o) => {
+                self.update(|locked| o.end(side.peer()).signal_as_peer(locked, clear, set))
+            }
             Kernel::Event(_) | Kernel::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }

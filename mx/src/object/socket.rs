@@ -111,6 +111,11 @@ impl SocketPair {
         self.ends[side.index()].get()
     }
 
+    /// The packed state of `side`, to change under the watch lock.
+    pub(crate) fn state(&self, side: Side) -> &Packed<End> {
+        &self.ends[side.index()]
+    }
+
     /// What `side`'s inbox holds.
     fn queued(&self, side: Side) -> Tally {
         self.pipes
@@ -166,28 +171,6 @@ impl SocketPair {
         if let Some(pipes) = self.pipes.get() {
             pipes[side.index()].clear();
         }
-    }
-
-    /// `mx_object_signal` on `side`.
-    pub(crate) fn signal(
-        &self,
-        locked: &WatchState,
-        side: Side,
-        clear: Signals,
-        set: Signals,
-    ) -> Result<(), Status> {
-        self.ends[side.index()].modify(locked, |end| rules::signal(end, clear, set))
-    }
-
-    /// `mx_object_signal_peer` from `side`.
-    pub(crate) fn signal_peer(
-        &self,
-        locked: &WatchState,
-        side: Side,
-        clear: Signals,
-        set: Signals,
-    ) -> Result<(), Status> {
-        self.ends[side.peer().index()].modify(locked, |peer| rules::signal_peer(peer, clear, set))
     }
 }
 

@@ -9,17 +9,22 @@
 use core::marker::PhantomData;
 
 use mx_core::event::EventState;
+use mx_core::socket as rules;
 use mx_core::socket::End;
-use mx_core::Status;
+use mx_core::{Signals, Status};
 
 use super::WatchState;
 use crate::sync::{AtomicU64, Ordering};
 
-/// A state that packs into a word and counts handles.
+/// A state that packs into a word, counts handles and holds user signals.
 pub(crate) trait Pack: Copy {
     fn pack(self) -> u64;
     fn unpack(word: u64) -> Self;
     fn handles(&mut self) -> &mut u32;
+    /// `mx_object_signal` on this end.
+    fn signal(&mut self, clear: Signals, set: Signals) -> Result<(), Status>;
+    /// `mx_object_signal_peer` arriving at this end.
+    fn signal_as_peer(&mut self, clear: Signals, set: Signals) -> Result<(), Status>;
 }
 
 impl Pack for End {
@@ -32,6 +37,12 @@ impl Pack for End {
     fn handles(&mut self) -> &mut u32 {
         &mut self.handles
     }
+    fn signal(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        rules::signal(self, clear, set)
+    }
+    fn signal_as_peer(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        rules::signal_peer(self, clear, set)
+    }
 }
 
 impl Pack for EventState {
@@ -43,6 +54,12 @@ impl Pack for EventState {
     }
     fn handles(&mut self) -> &mut u32 {
         &mut self.handles
+    }
+    fn signal(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        EventState::signal(self, clear, set)
+    }
+    fn signal_as_peer(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        EventState::signal_as_peer(self, clear, set)
     }
 }
 
@@ -89,6 +106,26 @@ impl<T: Pack> Packed<T> {
                 Ok(())
             }
         })
+    }
+
+    /// `mx_object_signal` on this end, under the watch lock.
+    pub(crate) fn signal(
+        &self,
+        locked: &WatchState,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        self.modify(locked, |state| state.signal(clear, set))
+    }
+
+    /// `mx_object_signal_peer` arriving at this end, under the watch lock.
+    pub(crate) fn signal_as_peer(
+        &self,
+        locked: &WatchState,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        self.modify(locked, |state| state.signal_as_peer(clear, set))
     }
 
     /// Uncounts a handle; returns whether it was the last.
