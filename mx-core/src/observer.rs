@@ -10,8 +10,14 @@
 //!   seen in, so `observed` may hold bits that are no longer set;
 //! - only a change that *asserts* a watched bit fires an observer (the state
 //!   at registration is checked by the registering caller);
-//! - a socket writer waiting for room for a datagram fires when at least
-//!   `need_room` payload bytes fit (SPEC 4: `WRITABLE` alone would let it spin);
+//! - a socket writer waits for [`Wanted::Room`], never for signals: it fires
+//!   when at least that many payload bytes fit, or when a write would fail
+//!   anyway (the object layer reports unlimited room then). A writer that
+//!   watched `PEER_CLOSED` would spin once the peer half-closed (the peer
+//!   can still read, so `PEER_CLOSED` stays asserted while the buffer stays
+//!   full), and one that watched `WRITABLE` would spin on a datagram that
+//!   does not fit (SPEC 4). So whatever fires a room waiter implies that its
+//!   next write makes progress or fails;
 //! - a *repeating* observer (`MX_WAIT_ASYNC_REPEATING`) fires on every change
 //!   of the end's signals while any watched bit is asserted; its owner decides
 //!   whether that queues a packet or updates the one already queued.
@@ -54,6 +60,35 @@ pub enum Verdict {
     Remove,
 }
 
+/// What an observer waits for.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Wanted {
+    /// Any of these signals becoming asserted.
+    Signals(Signals),
+    /// Room for this many payload bytes (a socket writer; at least 1), or a
+    /// write that would fail whatever the room.
+    Room(usize),
+}
+
+impl Wanted {
+    /// The signals that fire it (none for a room waiter).
+    pub const fn signals(self) -> Signals {
+        match self {
+            Wanted::Signals(signals) => signals,
+            Wanted::Room(_) => Signals::NONE,
+        }
+    }
+
+    /// Whether an end showing `current` with `room` writable bytes (`None`:
+    /// not a socket) satisfies it.
+    pub fn satisfied_by(self, current: Signals, room: Option<usize>) -> bool {
+        match self {
+            Wanted::Signals(signals) => current.intersects(signals),
+            Wanted::Room(need) => room.is_some_and(|room| room >= need.max(1)),
+        }
+    }
+}
+
 /// One registered wait.
 #[derive(Debug)]
 pub struct Observer<K> {
@@ -63,12 +98,10 @@ pub struct Observer<K> {
     pub side: Side,
     /// The handle value the wait was made through: closing it cancels the wait.
     pub handle: RawHandle,
-    /// The signals that fire it.
-    pub watched: Signals,
+    /// What fires it.
+    pub wanted: Wanted,
     /// The OR of every state seen while registered.
     pub observed: Signals,
-    /// Fire when this many payload bytes fit (0: not a room waiter).
-    pub need_room: usize,
     /// Has fired at least once.
     pub fired: bool,
     /// Its handle was closed.
@@ -85,7 +118,7 @@ impl<K> Observer<K> {
         id: u64,
         side: Side,
         handle: RawHandle,
-        watched: Signals,
+        wanted: Wanted,
         current: Signals,
         kind: K,
     ) -> Observer<K> {
@@ -93,9 +126,8 @@ impl<K> Observer<K> {
             id,
             side,
             handle,
-            watched,
+            wanted,
             observed: current,
-            need_room: 0,
             fired: false,
             canceled: false,
             repeating: false,
@@ -223,10 +255,15 @@ impl<K> ObserverList<K> {
             }
             o.observed |= new;
             let fires = if o.repeating {
-                changed && o.watched.intersects(new)
+                changed && o.wanted.signals().intersects(new)
             } else {
-                let by_room = o.need_room > 0 && room.is_some_and(|r| r >= o.need_room);
-                !o.fired && (o.watched.intersects(asserted) || by_room)
+                // Only a change that asserts a watched bit fires a signal
+                // waiter; a room waiter fires whenever its room is there.
+                !o.fired
+                    && match o.wanted {
+                        Wanted::Signals(signals) => signals.intersects(asserted),
+                        Wanted::Room(_) => o.wanted.satisfied_by(new, room),
+                    }
             };
             !fires || fire(o) == Verdict::Keep
         });
@@ -243,7 +280,7 @@ mod tests {
             1,
             Side::A,
             5,
-            Signals::READABLE,
+            Wanted::Signals(Signals::READABLE),
             Signals::WRITABLE,
             10,
         ))
@@ -252,7 +289,7 @@ mod tests {
             2,
             Side::B,
             6,
-            Signals::READABLE,
+            Wanted::Signals(Signals::READABLE),
             Signals::NONE,
             20,
         ))
@@ -302,7 +339,14 @@ mod tests {
     #[test]
     fn repeating_observers_fire_on_every_change_while_triggered() {
         let mut l: ObserverList<u32> = ObserverList::new();
-        let mut o = Observer::new(1, Side::A, 5, Signals::READABLE, Signals::NONE, 1);
+        let mut o = Observer::new(
+            1,
+            Side::A,
+            5,
+            Wanted::Signals(Signals::READABLE),
+            Signals::NONE,
+            1,
+        );
         o.repeating = true;
         l.add(o).unwrap();
         let mut n = 0;
@@ -327,14 +371,25 @@ mod tests {
     #[test]
     fn room_waiters_fire_on_enough_room() {
         let mut l: ObserverList<u32> = ObserverList::new();
-        let mut o = Observer::new(1, Side::A, 5, Signals::PEER_CLOSED, Signals::NONE, 1);
-        o.need_room = 100;
+        let o = Observer::new(1, Side::A, 5, Wanted::Room(100), Signals::NONE, 1);
         l.add(o).unwrap();
         let mut n = 0;
         l.notify(Side::A, Signals::NONE, Signals::NONE, Some(99), |_| {
             n += 1;
             Verdict::Remove
         });
+        // Signals that a writer must not wake on: the peer half-closed (it
+        // can still read, so there is still no room).
+        l.notify(
+            Side::A,
+            Signals::NONE,
+            Signals::PEER_CLOSED | Signals::WRITABLE,
+            Some(99),
+            |_| {
+                n += 1;
+                Verdict::Remove
+            },
+        );
         assert_eq!(n, 0);
         l.notify(Side::A, Signals::NONE, Signals::NONE, Some(100), |_| {
             n += 1;

@@ -17,6 +17,16 @@
 //! dropped. A datagram sender waits for room for its whole datagram, not
 //! merely for `WRITABLE`.
 //!
+//! Readers wait for `READABLE` or `PEER_CLOSED` (data, or end of file);
+//! writers wait for room for their next byte or whole datagram, or for a
+//! write that would fail ([`mx::sys::Wanted::Room`]), never for a signal: a
+//! writer whose peer half-closed (so `PEER_CLOSED` is asserted while the
+//! peer can still read) sleeps until the peer reads. `mx::sys`'s `wait`
+//! module docs list every waiting path and why it sleeps; `tests/asleep.rs`
+//! checks each one on both the `current_thread` and the multi-thread
+//! runtime. A wait whose handle is closed by another thread ends with
+//! `CANCELED`.
+//!
 //! Operations only consume data when they return `Ready`, so dropping a
 //! pending read or write future loses nothing (they are cancel-safe). Every
 //! operation takes part in tokio's cooperative budget: a socket that is
@@ -29,29 +39,39 @@ use std::task::{ready, Context, Poll};
 
 use mx::api::{AsHandleRef, HandleRef, Socket};
 use mx::core::socket::SOCKET_CAPACITY;
-use mx::sys::{self, WakerRegistration, WakerWait};
+use mx::sys::{self, WakerRegistration, WakerWait, Wanted};
 use mx::{Signals, Status};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::coop;
 
-/// Registers the task on `handle` for `signals` (or for `need_room` bytes of
-/// room) unless that already holds: `Ready(())` means "try again now".
+/// Registers the task on `handle` for `wanted` unless that already holds:
+/// `Ready(())` means "try again now".
 fn wait_for(
     handle: HandleRef<'_>,
-    signals: Signals,
-    need_room: usize,
+    wanted: Wanted,
     slot: &mut Option<WakerWait>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), Status>> {
     // Dropping the previous registration first keeps one per waiter.
     *slot = None;
-    match sys::object_wait_waker(handle.raw_handle(), signals, need_room, cx.waker()) {
+    match sys::object_wait_waker(handle.raw_handle(), wanted, cx.waker()) {
         Ok(WakerRegistration::Ready(_)) => Poll::Ready(Ok(())),
         Ok(WakerRegistration::Waiting(wait)) => {
             *slot = Some(wait);
             Poll::Pending
         }
         Err(status) => Poll::Ready(Err(status)),
+    }
+}
+
+/// Ends a wait that `slot` may hold and passes on `result`: a handle closed
+/// while the task waited through it (the retry finds it gone) is `CANCELED`,
+/// as for a blocking wait.
+fn finish_wait<T>(slot: &mut Option<WakerWait>, result: Result<T, Status>) -> Result<T, Status> {
+    let waited = slot.take().is_some();
+    match result {
+        Err(Status::BAD_HANDLE) if waited => Err(Status::CANCELED),
+        other => other,
     }
 }
 
@@ -100,16 +120,14 @@ impl AsyncSocket {
                 Err(Status::SHOULD_WAIT) => {
                     ready!(wait_for(
                         socket.as_handle_ref(),
-                        Signals::READABLE | Signals::PEER_CLOSED,
-                        0,
+                        Wanted::Signals(Signals::READABLE | Signals::PEER_CLOSED),
                         slot,
                         cx
                     ))?;
                 }
                 result => {
-                    *slot = None;
                     coop.made_progress();
-                    return Poll::Ready(result);
+                    return Poll::Ready(finish_wait(slot, result));
                 }
             }
         }
@@ -137,16 +155,14 @@ impl AsyncSocket {
                     let room = if datagram { buf.len() } else { 1 };
                     ready!(wait_for(
                         socket.as_handle_ref(),
-                        Signals::PEER_CLOSED,
-                        room,
+                        Wanted::Room(room),
                         slot,
                         cx
                     ))?;
                 }
                 result => {
-                    *slot = None;
                     coop.made_progress();
-                    return Poll::Ready(result);
+                    return Poll::Ready(finish_wait(slot, result));
                 }
             }
         }
@@ -273,7 +289,11 @@ impl Future for OnSignals<'_> {
         let this = self.get_mut();
         let coop = ready!(coop::poll_proceed(cx));
         this.registration = None;
-        match sys::object_wait_waker(this.handle.raw_handle(), this.signals, 0, cx.waker()) {
+        match sys::object_wait_waker(
+            this.handle.raw_handle(),
+            Wanted::Signals(this.signals),
+            cx.waker(),
+        ) {
             Ok(WakerRegistration::Ready(signals)) => {
                 coop.made_progress();
                 Poll::Ready(Ok(signals))

@@ -153,7 +153,7 @@ fn scenario(b: &mut Buffers) {
         let waker = std::task::Waker::noop();
         let _registration = ok_or_oom(
             "wait_waker",
-            sys::object_wait_waker(e, Signals::USER_2, 0, waker),
+            sys::object_wait_waker(e, sys::Wanted::Signals(Signals::USER_2), waker),
         );
     }
     if let Some((p, q)) = ok_or_oom("eventpair_create", sys::eventpair_create(0)) {

@@ -42,7 +42,7 @@ pub(crate) mod wait;
 
 use core::task::Waker;
 
-use mx_core::observer::{Observer, ObserverList, Verdict};
+use mx_core::observer::{Observer, ObserverList, Verdict, Wanted};
 use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 
 use crate::sync::{counters, fence, Arc, AtomicU32, Mutex, Ordering, Parker};
@@ -137,7 +137,8 @@ impl Kernel {
         }
     }
 
-    /// Payload bytes `side` may write now (sockets), for room waiters.
+    /// Payload bytes `side` may write now (sockets), for room waiters:
+    /// unlimited once a write from `side` would fail whatever the room.
     fn room(&self, side: Side) -> Option<usize> {
         match self {
             Kernel::Socket(o) => Some(o.room_for_waiters(side)),
@@ -329,9 +330,7 @@ impl Kernel {
             self.publish(state, wakes);
         }
         let current = state.seen[side.index()];
-        let room_ok =
-            request.need_room > 0 && self.room(side).is_some_and(|r| r >= request.need_room);
-        let satisfied = current.intersects(request.watched) || room_ok;
+        let satisfied = request.wanted.satisfied_by(current, self.room(side));
         if satisfied && !request.always {
             return Ok(Observed::Now(current));
         }
@@ -341,11 +340,10 @@ impl Kernel {
             id,
             side,
             request.handle,
-            request.watched,
+            request.wanted,
             current,
             request.kind,
         );
-        observer.need_room = request.need_room;
         observer.fired = satisfied;
         observer.repeating = request.repeating;
         if !finish(&mut observer, wakes)? {
@@ -506,10 +504,8 @@ impl WakeList {
 pub(crate) struct ObserveRequest {
     /// The handle the wait is made through (closing it cancels the wait).
     pub(crate) handle: RawHandle,
-    /// Signals that fire the observer.
-    pub(crate) watched: Signals,
-    /// For socket writers: fire when this many bytes fit (0: no).
-    pub(crate) need_room: usize,
+    /// What fires the observer: signals, or (socket writers) room.
+    pub(crate) wanted: Wanted,
     /// Register even if already satisfied (`wait_many` reports every item).
     pub(crate) always: bool,
     /// Fire on every change while triggered (repeating async waits).

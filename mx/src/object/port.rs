@@ -25,7 +25,7 @@
 //! waiter ([`mx_core::port::PortQueue`]); a packet never wakes two threads.
 
 use mx_core::abi::{PortPacket, PKT_TYPE_SIGNAL_ONE, PKT_TYPE_SIGNAL_REP};
-use mx_core::observer::{Observer, Verdict};
+use mx_core::observer::{Observer, Verdict, Wanted};
 use mx_core::port::{Collected, PortQueue};
 use mx_core::{Koid, RawHandle, Side, Signals, Status, Time};
 
@@ -339,8 +339,7 @@ pub(crate) fn wait_async(
     };
     let request = ObserveRequest {
         handle,
-        watched: signals,
-        need_room: 0,
+        wanted: Wanted::Signals(signals),
         always: true,
         repeating,
         kind: Waiting::Port(link),
@@ -385,8 +384,13 @@ fn fire_port(
     }
     match &link.repeat {
         None => {
-            let packet =
-                PortPacket::signal(link.key, PKT_TYPE_SIGNAL_ONE, observer.watched, current, 1);
+            let packet = PortPacket::signal(
+                link.key,
+                PKT_TYPE_SIGNAL_ONE,
+                observer.wanted.signals(),
+                current,
+                1,
+            );
             match Port::push(
                 port,
                 Queued::Packet(packet, Some((observer.handle, link.key))),

@@ -13,11 +13,46 @@
 //! system call would only add latency), then yields between checks. A thread
 //! pinned to one CPU yields between checks from the start: its peer may be
 //! waiting for that very CPU.
+//!
+//! # Every waiting path, and why it sleeps
+//!
+//! A waiter must wake only on a change that lets its next attempt make
+//! progress (or fail for good); otherwise it would retry, find nothing to
+//! do, and wait again at once: a spin. Each path below waits for exactly
+//! such a condition, and every one of them also ends (`CANCELED`) when the
+//! handle it waits through is closed.
+//!
+//! | path | waits for | waits while |
+//! |---|---|---|
+//! | `object_wait_one`, `AsHandleRef::wait_handle`, `mx-tokio` `OnSignals` | a watched signal *becoming* asserted | none of the caller's signals is asserted (others may be: `PEER_CLOSED` after a half-close does not wake a wait for `READABLE`) |
+//! | `object_wait_many` | any item's watched signal | no item is satisfied |
+//! | `port_wait` | a packet handed to this waiter | the queue is empty |
+//! | readers: `io::Read` for `Socket` and `&Socket`, `Socket::recv`, `mx-tokio` `AsyncRead` and `recv` | `READABLE` or `PEER_CLOSED` | the inbox is empty and the peer may still write (this end's own half-close does not matter: it can still read) |
+//! | writers: `io::Write` for `Socket` and `&Socket`, `Socket::send`, `mx-tokio` `AsyncWrite` and `send` | [`Wanted::Room`]: room for the stream's next byte or the whole datagram, *or* a write that would fail | the buffer is full, or a datagram does not fit (while `WRITABLE` stays asserted), also after the peer half-closed |
+//!
+//! Writers watch no signal at all. `WRITABLE` stays asserted while a
+//! datagram does not fit, and `PEER_CLOSED` is asserted as soon as the peer
+//! half-closes although the peer can still read: a writer woken by either
+//! would find the buffer as full as before. The room condition
+//! ([`mx_core::observer::Wanted::Room`]) counts as unlimited once a write
+//! would fail whatever the room (the peer closed, or this end half-closed,
+//! perhaps through another handle), so those writers wake and get their
+//! error. Blocking writers wait through `sys::socket_wait_room`, async ones
+//! through `sys::object_wait_waker` with the same condition: one mechanism.
+//!
+//! Blocked threads spin for at most the budget below, then park on a futex.
+//! Async tasks never spin: they register their waker and return `Pending`.
+//! `tests/asleep.rs` (here and in `mx-tokio`, there on both runtimes) checks
+//! every row in every state that makes it wait: the process uses under a
+//! tenth of a CPU while it waits, and the call completes once the other
+//! side acts.
 
 use core::time::Duration;
 use std::cell::Cell;
 use std::sync::OnceLock;
 
+#[cfg(doc)]
+use mx_core::observer::Wanted;
 use mx_core::Time;
 
 use crate::sync::{yield_now, Parker};

@@ -34,7 +34,7 @@ pub use object::{
 };
 pub use port::{object_wait_async, port_cancel, port_create, port_queue, port_wait};
 pub use socket::{socket_create, socket_is_datagram, socket_read, socket_wait_room, socket_write};
-pub use task::{object_wait_waker, WakerRegistration, WakerWait};
+pub use task::{object_wait_waker, WakerRegistration, WakerWait, Wanted};
 pub use time::{deadline_after, nanosleep, time_get};
 
 use mx_core::{RawHandle, Rights, Status};

@@ -4,6 +4,7 @@ use mx_core::abi::{
     HandleBasicInfo, WaitItem, INFO_HANDLE_BASIC, INFO_HANDLE_VALID, OBJ_PROP_WAITABLE,
     WAIT_MANY_MAX_ITEMS,
 };
+use mx_core::observer::Wanted;
 use mx_core::storage::Sink;
 use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
@@ -117,25 +118,29 @@ pub fn object_wait_one(
         }
         Err(status) => return Err(status.into()),
     };
-    wait_registered(handle, Rights::READ, &object, signals, 0, deadline)
+    wait_registered(
+        handle,
+        Rights::READ,
+        &object,
+        Wanted::Signals(signals),
+        deadline,
+    )
 }
 
 /// Registers a thread observer through `handle` (under the table lock, so a
 /// concurrent close either sees it or comes first), parks, and reports.
-/// `need_room` makes it a socket writer waiting for that many bytes of room.
+/// [`Wanted::Room`] makes it a socket writer waiting for room.
 pub(crate) fn wait_registered(
     handle: RawHandle,
     rights: Rights,
     object: &Object,
-    signals: Signals,
-    need_room: usize,
+    wanted: Wanted,
     deadline: Time,
 ) -> Result<Signals, ErrorWith<Signals>> {
     let parker = try_arc(Parker::new())?;
     let request = ObserveRequest {
         handle,
-        watched: signals,
-        need_room,
+        wanted,
         always: false,
         repeating: false,
         kind: Waiting::Thread(parker.clone()),
@@ -205,8 +210,7 @@ pub fn object_wait_many(items: &mut [WaitItem], deadline: Time) -> Result<(), St
     for item in items.iter() {
         let request = ObserveRequest {
             handle: item.handle,
-            watched: item.waitfor,
-            need_room: 0,
+            wanted: Wanted::Signals(item.waitfor),
             always: true,
             repeating: false,
             kind: Waiting::Thread(parker.clone()),

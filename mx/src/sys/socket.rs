@@ -1,9 +1,10 @@
 //! Socket system calls.
 
 use mx_core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
+use mx_core::observer::Wanted;
 use mx_core::socket::SOCKET_CAPACITY;
 use mx_core::storage::{Sink, Source};
-use mx_core::{RawHandle, Rights, Signals, Status, Time};
+use mx_core::{RawHandle, Rights, Status, Time};
 
 use super::object::wait_registered;
 use super::{add_pair, with_handle};
@@ -101,10 +102,14 @@ pub fn socket_read<D: Sink + ?Sized>(
 }
 
 /// Not a Magenta call: blocks until `need` payload bytes can be written to
-/// the socket `handle` at once, or its peer closes, or `deadline` passes.
+/// the socket `handle` at once, or a write through it would fail whatever
+/// the room (the peer closed, or this end half-closed, perhaps through
+/// another handle), or `deadline` passes.
 ///
-/// This is how a blocking datagram writer sleeps: `WRITABLE` stays asserted
-/// while a datagram does not fit, so waiting on it would spin (SPEC 4).
+/// This is how every blocking writer sleeps. It watches no signal:
+/// `WRITABLE` stays asserted while a datagram does not fit (SPEC 4), and
+/// `PEER_CLOSED` stays asserted after the peer half-closed while the peer
+/// can still read; a writer woken by either would find no room and spin.
 ///
 /// # Errors
 /// - `BAD_HANDLE`, `ACCESS_DENIED` (no `WRITE`), `WRONG_TYPE`.
@@ -132,8 +137,7 @@ pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
         handle,
         Rights::WRITE,
         &object,
-        Signals::PEER_CLOSED,
-        need.max(1),
+        Wanted::Room(need.max(1)),
         deadline,
     )
     .map(|_| ())

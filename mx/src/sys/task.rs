@@ -8,6 +8,7 @@
 
 use core::task::Waker;
 
+pub use mx_core::observer::Wanted;
 use mx_core::{RawHandle, Rights, Signals, Status};
 
 use super::with_handle;
@@ -36,12 +37,16 @@ pub enum WakerRegistration {
     Waiting(WakerWait),
 }
 
-/// Registers `waker` to be woken once any of `signals` is asserted on the
-/// object `handle` names, like `mx_object_wait_one` (needs `READ`).
+/// Registers `waker` to be woken once `wanted` holds on the object `handle`
+/// names.
 ///
-/// With `need_room > 0` the handle must be a socket with `WRITE`, and the
-/// waker is also woken once `need_room` payload bytes can be written at once
-/// (what a datagram sender waits for).
+/// - [`Wanted::Signals`]: any of the signals is asserted, like
+///   `mx_object_wait_one` (needs `READ`).
+/// - [`Wanted::Room`]: the handle is a socket (needs `WRITE`) and that many
+///   payload bytes can be written at once, or a write through it would fail
+///   whatever the room (peer closed, this end half-closed). This is what
+///   every async writer waits for; it never fires on signals, so a writer
+///   whose peer half-closed sleeps until the peer reads.
 ///
 /// # Errors
 /// - `BAD_HANDLE`, `ACCESS_DENIED`, `NOT_SUPPORTED` (not waitable),
@@ -49,23 +54,18 @@ pub enum WakerRegistration {
 /// - `NO_MEMORY`.
 pub fn object_wait_waker(
     handle: RawHandle,
-    signals: Signals,
-    need_room: usize,
+    wanted: Wanted,
     waker: &Waker,
 ) -> Result<WakerRegistration, Status> {
-    let rights = if need_room > 0 {
-        Rights::WRITE
-    } else {
-        Rights::READ
-    };
+    let room = matches!(wanted, Wanted::Room(_));
+    let rights = if room { Rights::WRITE } else { Rights::READ };
     with_handle(handle, rights, |entry| {
-        if need_room > 0 && !matches!(*entry.kernel, Kernel::Socket(_)) {
+        if room && !matches!(*entry.kernel, Kernel::Socket(_)) {
             return Err(Status::WRONG_TYPE);
         }
         let request = ObserveRequest {
             handle,
-            watched: signals,
-            need_room,
+            wanted,
             always: false,
             repeating: false,
             kind: Waiting::Task(waker.clone()),
