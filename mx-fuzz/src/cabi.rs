@@ -381,7 +381,7 @@ pub fn c_abi(data: &[u8], strict: bool) -> usize {
         succeeded: 0,
         handles: Vec::new(),
         buffer: vec![0u8; SOCKET_CAPACITY + 2],
-        objects_before: mx::live_objects(),
+        objects_before: mx::sys::ext::live_objects(),
     };
     let mut input = Input { bytes: data };
     let mut steps = 0;
@@ -392,7 +392,11 @@ pub fn c_abi(data: &[u8], strict: bool) -> usize {
         let status = c::mx_handle_close(h);
         assert!(status == 0 || Status::from_raw(status) == Status::BAD_HANDLE);
     }
-    assert_eq!(mx::live_objects(), harness.objects_before, "objects leaked");
+    assert_eq!(
+        mx::sys::ext::live_objects(),
+        harness.objects_before,
+        "objects leaked"
+    );
     harness.succeeded = SUCCEEDED.with(|n| n.get());
     harness.succeeded
 }

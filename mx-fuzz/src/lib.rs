@@ -147,7 +147,7 @@ impl Harness {
             pairs: Vec::new(),
             others: Vec::new(),
             groups: 0,
-            objects_before: mx::live_objects(),
+            objects_before: mx::sys::ext::live_objects(),
         }
     }
 
@@ -730,7 +730,7 @@ impl Harness {
         groups.dedup();
         objects += groups.len();
         assert_eq!(
-            mx::live_objects(),
+            mx::sys::ext::live_objects(),
             self.objects_before + objects,
             "live objects are those with handles"
         );
@@ -743,7 +743,11 @@ impl Harness {
                 sys::handle_close(h).unwrap();
             }
         }
-        assert_eq!(mx::live_objects(), self.objects_before, "objects leaked");
+        assert_eq!(
+            mx::sys::ext::live_objects(),
+            self.objects_before,
+            "objects leaked"
+        );
     }
 }
 

@@ -10,7 +10,7 @@
 //! # How waiting works
 //!
 //! A pending operation registers the task's waker directly on the object's
-//! signal state ([`mx::sys::object_wait_waker`]), as one more observer: no
+//! signal state ([`mx::ext::object_wait_waker`]), as one more observer: no
 //! thread, file descriptor or timer per socket, and any number of tasks and
 //! blocking threads may wait on the same object at once. The registration
 //! is renewed on every `Pending` and removed when the future (or socket) is
@@ -19,7 +19,7 @@
 //!
 //! Readers wait for `READABLE` or `PEER_CLOSED` (data, or end of file);
 //! writers wait for room for their next byte or whole datagram, or for a
-//! write that would fail ([`mx::sys::Wanted::Room`]), never for a signal: a
+//! write that would fail ([`mx::sys::ext::Wanted::Room`]), never for a signal: a
 //! writer whose peer half-closed (so `PEER_CLOSED` is asserted while the
 //! peer can still read) sleeps until the peer reads. `mx::sys`'s `wait`
 //! module docs list every waiting path and why it sleeps; `tests/asleep.rs`
@@ -39,7 +39,7 @@ use std::task::{ready, Context, Poll};
 
 use mx::api::{AsHandleRef, HandleRef, Socket};
 use mx::core::socket::SOCKET_CAPACITY;
-use mx::sys::{self, WakerRegistration, WakerWait, Wanted};
+use mx::sys::ext::{self, WakerRegistration, WakerWait, Wanted};
 use mx::{Signals, Status};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::coop;
@@ -54,7 +54,7 @@ fn wait_for(
 ) -> Poll<Result<(), Status>> {
     // Dropping the previous registration first keeps one per waiter.
     *slot = None;
-    match sys::object_wait_waker(handle.raw_handle(), wanted, cx.waker()) {
+    match ext::object_wait_waker(handle.raw_handle(), wanted, cx.waker()) {
         Ok(WakerRegistration::Ready(_)) => Poll::Ready(Ok(())),
         Ok(WakerRegistration::Waiting(wait)) => {
             *slot = Some(wait);
@@ -145,7 +145,7 @@ impl AsyncSocket {
         loop {
             match socket.write(buf) {
                 Err(Status::SHOULD_WAIT) => {
-                    let datagram = sys::socket_is_datagram(socket.raw_handle())?;
+                    let datagram = ext::socket_is_datagram(socket.raw_handle())?;
                     if datagram && buf.len() > SOCKET_CAPACITY {
                         return Poll::Ready(Err(Status::OUT_OF_RANGE));
                     }
@@ -289,7 +289,7 @@ impl Future for OnSignals<'_> {
         let this = self.get_mut();
         let coop = ready!(coop::poll_proceed(cx));
         this.registration = None;
-        match sys::object_wait_waker(
+        match ext::object_wait_waker(
             this.handle.raw_handle(),
             Wanted::Signals(this.signals),
             cx.waker(),

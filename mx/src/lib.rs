@@ -89,7 +89,6 @@ mod time;
 pub use mx_core as core;
 pub use mx_core::abi::{HandleBasicInfo, WaitItem, HANDLE_INVALID};
 pub use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
-pub use object::live_objects;
 pub use object::wait::{spin_budget, DEFAULT_SPIN_NS};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -10,6 +10,11 @@
 //! is touched. So nothing that blocks may run in the closure; waits register
 //! under it and park after it.
 //!
+//! [`HandleTable::find`] is the typed lookup every call uses: the handle,
+//! then its rights, then the kind of object ([`Kind`]), in the order the
+//! specification gives (`BAD_HANDLE`, `ACCESS_DENIED`, `WRONG_TYPE`), so
+//! each is checked once and the call receives the kind it asked for.
+//!
 //! Lock order: bucket (by index, when two are held), then object.
 
 #[cfg(not(loom))]
@@ -17,7 +22,7 @@ use mx_core::handle::BUCKETS;
 use mx_core::handle::{self, Bucket};
 use mx_core::{RawHandle, Rights, Side, Status};
 
-use crate::object::{Kernel, Object};
+use crate::object::{End, Kind, Object};
 use crate::sync::{AtomicUsize, Ordering, RwLock};
 
 /// What a handle is: an object end and the rights to it, in 16 bytes.
@@ -28,18 +33,18 @@ pub(crate) struct Entry {
     /// The handle's rights.
     pub(crate) rights: Rights,
     /// The object it names.
-    pub(crate) kernel: crate::sync::Arc<Kernel>,
+    pub(crate) object: crate::sync::Arc<Object>,
 }
 
 const SIDE_B: u32 = 1 << 31;
 
 impl Entry {
-    fn new(generation: u32, rights: Rights, object: Object) -> Entry {
-        let side = if object.side == Side::B { SIDE_B } else { 0 };
+    fn new(generation: u32, rights: Rights, end: End) -> Entry {
+        let side = if end.side == Side::B { SIDE_B } else { 0 };
         Entry {
             key: generation | side,
             rights,
-            kernel: object.kernel,
+            object: end.object,
         }
     }
 
@@ -52,12 +57,34 @@ impl Entry {
         }
     }
 
-    /// The object end, as an owned reference.
-    pub(crate) fn object(&self) -> Object {
-        Object {
-            kernel: self.kernel.clone(),
+    /// The end it names, as an owned reference.
+    pub(crate) fn end(&self) -> End {
+        End {
+            object: self.object.clone(),
             side: self.side(),
         }
+    }
+}
+
+/// What a typed lookup found: the kind asked for, and the handle's end and
+/// rights. It borrows the table entry, so it lives only inside the lookup.
+#[derive(Debug)]
+pub(crate) struct Found<'a, T: ?Sized> {
+    /// The object, as the kind the call asked for.
+    pub(crate) target: &'a T,
+    /// Which end the handle names.
+    pub(crate) side: Side,
+    /// The handle's rights.
+    pub(crate) rights: Rights,
+    /// The entry, for an owned reference.
+    entry: &'a Entry,
+}
+
+impl<T: ?Sized> Found<'_, T> {
+    /// The end the handle names, as an owned reference (for waits that
+    /// outlive the lookup).
+    pub(crate) fn end(&self) -> End {
+        self.entry.end()
     }
 }
 
@@ -110,6 +137,32 @@ impl HandleTable {
         Ok((&slot.0, generation))
     }
 
+    /// Looks `value` up as SPEC 1 says: a live handle (`BAD_HANDLE`), with
+    /// `rights` (`ACCESS_DENIED`), naming the kind `K` (`K`'s error,
+    /// `WRONG_TYPE` or `NOT_SUPPORTED`); then runs `f` on what it found,
+    /// under the bucket's read lock (nothing that blocks may run in `f`).
+    ///
+    /// # Errors
+    /// The lookup's, then `f`'s.
+    pub(crate) fn find<K: Kind, R>(
+        &self,
+        value: RawHandle,
+        rights: Rights,
+        f: impl FnOnce(Found<'_, K::Target>) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        self.with(value, |entry| {
+            if !entry.rights.contains(rights) {
+                return Err(Status::ACCESS_DENIED);
+            }
+            f(Found {
+                target: K::of(&entry.object)?,
+                side: entry.side(),
+                rights: entry.rights,
+                entry,
+            })
+        })?
+    }
+
     /// Runs `f` on the live handle `value`, under its bucket's read lock.
     ///
     /// # Errors
@@ -133,7 +186,7 @@ impl HandleTable {
     /// `NO_MEMORY`, `NO_RESOURCES` (every bucket full), or `make`'s error.
     pub(crate) fn add(
         &self,
-        make: impl FnOnce() -> Result<(Object, Rights), Status>,
+        make: impl FnOnce() -> Result<(End, Rights), Status>,
     ) -> Result<RawHandle, Status> {
         let count = self.buckets.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -142,8 +195,8 @@ impl HandleTable {
             let mut bucket = self.buckets[index].0.write();
             match bucket.reserve() {
                 Ok(()) => {
-                    let (object, rights) = make()?;
-                    let generation = bucket.insert(|g| Entry::new(g, rights, object));
+                    let (end, rights) = make()?;
+                    let generation = bucket.insert(|g| Entry::new(g, rights, end));
                     return Ok(handle::encode(index, generation));
                 }
                 Err(Status::NO_RESOURCES) => continue,
@@ -173,7 +226,7 @@ impl HandleTable {
     pub(crate) fn replace(
         &self,
         value: RawHandle,
-        make: impl FnOnce(&Entry) -> Result<(Object, Rights), Status>,
+        make: impl FnOnce(&Entry) -> Result<(End, Rights), Status>,
     ) -> Result<(RawHandle, Entry), Status> {
         let (old_index, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
         let old_slot = self.buckets.get(old_index).ok_or(Status::BAD_HANDLE)?;
@@ -209,8 +262,8 @@ impl HandleTable {
                 Err(Status::NO_RESOURCES) => continue,
                 Err(status) => return Err(status),
             }
-            let (object, rights) = entry.take().ok_or(Status::INTERNAL)?;
-            let new_generation = target.insert(|g| Entry::new(g, rights, object));
+            let (end, rights) = entry.take().ok_or(Status::INTERNAL)?;
+            let new_generation = target.insert(|g| Entry::new(g, rights, end));
             let old_entry = old.remove(generation).ok_or(Status::INTERNAL)?;
             return Ok((handle::encode(new_index, new_generation), old_entry));
         }
@@ -221,6 +274,19 @@ impl HandleTable {
     pub(crate) fn len(&self) -> usize {
         self.buckets.iter().map(|slot| slot.0.read().len()).sum()
     }
+}
+
+#[cfg(not(loom))]
+static TABLE: HandleTable = HandleTable::new();
+
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref TABLE: HandleTable = HandleTable::new();
+}
+
+/// The process's handle table.
+pub(crate) fn table() -> &'static HandleTable {
+    &TABLE
 }
 
 #[cfg(all(test, not(loom)))]

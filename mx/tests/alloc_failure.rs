@@ -153,7 +153,7 @@ fn scenario(b: &mut Buffers) {
         let waker = std::task::Waker::noop();
         let _registration = ok_or_oom(
             "wait_waker",
-            sys::object_wait_waker(e, sys::Wanted::Signals(Signals::USER_2), waker),
+            sys::ext::object_wait_waker(e, sys::ext::Wanted::Signals(Signals::USER_2), waker),
         );
     }
     if let Some((p, q)) = ok_or_oom("eventpair_create", sys::eventpair_create(0)) {
@@ -214,7 +214,7 @@ fn every_allocation_failure_is_reported_and_leaks_nothing() {
     scenario(&mut buffers);
     close_all(&mut buffers.open);
 
-    let objects = mx::live_objects();
+    let objects = mx::sys::ext::live_objects();
     let mut n = 0;
     loop {
         COUNT.store(0, Ordering::Relaxed);
@@ -231,8 +231,12 @@ fn every_allocation_failure_is_reported_and_leaks_nothing() {
         ARMED.with(|armed| armed.set(true));
         close_all(&mut buffers.open);
         ARMED.with(|armed| armed.set(false));
-        assert_eq!(sys::handle_count(), 0, "N={n}: handles left open");
-        assert_eq!(mx::live_objects(), objects, "N={n}: objects leaked");
+        assert_eq!(sys::ext::handle_count(), 0, "N={n}: handles left open");
+        assert_eq!(
+            mx::sys::ext::live_objects(),
+            objects,
+            "N={n}: objects leaked"
+        );
         assert_eq!(NET.load(Ordering::Relaxed), 0, "N={n}: bytes leaked");
         if FAILED.load(Ordering::Relaxed) == 0 {
             // The scenario made fewer than N allocations: every one was tried.

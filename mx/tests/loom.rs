@@ -204,7 +204,7 @@ fn wait_async_cancel_and_close_race() {
         sys::handle_close(e).unwrap();
         // (Freed objects are counted process-wide, across tests running in
         // parallel; the handle table is this execution's own.)
-        assert_eq!(sys::handle_count(), 0);
+        assert_eq!(sys::ext::handle_count(), 0);
     });
 }
 

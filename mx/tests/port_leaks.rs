@@ -7,7 +7,7 @@ use mx::{Signals, Status, Time};
 
 #[test]
 fn ports_and_async_waits_leak_nothing() {
-    let before = mx::live_objects();
+    let before = mx::sys::ext::live_objects();
 
     // The port closes first, with waits still registered and packets queued.
     let p = sys::port_create(0).unwrap();
@@ -19,7 +19,7 @@ fn ports_and_async_waits_leak_nothing() {
     sys::object_signal(e, Signals::NONE, Signals::USER_0).unwrap();
     sys::handle_close(p).unwrap();
     assert_eq!(
-        mx::live_objects(),
+        mx::sys::ext::live_objects(),
         before + 2,
         "the port is freed with its waits"
     );
@@ -30,7 +30,7 @@ fn ports_and_async_waits_leak_nothing() {
     for h in [e, a, b] {
         sys::handle_close(h).unwrap();
     }
-    assert_eq!(mx::live_objects(), before);
+    assert_eq!(mx::sys::ext::live_objects(), before);
 
     // The watched objects close first; the port keeps its queued packets.
     let p = sys::port_create(0).unwrap();
@@ -40,14 +40,14 @@ fn ports_and_async_waits_leak_nothing() {
     sys::object_signal(e, Signals::NONE, Signals::USER_0).unwrap();
     sys::handle_close(e).unwrap();
     assert_eq!(
-        mx::live_objects(),
+        mx::sys::ext::live_objects(),
         before + 1,
         "the event is freed though a packet is queued"
     );
     assert_eq!(sys::port_wait(p, Time::ZERO, 0).unwrap().key, 1);
     assert_eq!(sys::port_wait(p, Time::ZERO, 0), Err(Status::TIMED_OUT));
     sys::handle_close(p).unwrap();
-    assert_eq!(mx::live_objects(), before);
+    assert_eq!(mx::sys::ext::live_objects(), before);
 
     // Cancelled waits leave nothing behind either.
     let p = sys::port_create(0).unwrap();
@@ -66,6 +66,6 @@ fn ports_and_async_waits_leak_nothing() {
     );
     sys::handle_close(e).unwrap();
     sys::handle_close(p).unwrap();
-    assert_eq!(mx::live_objects(), before);
-    assert_eq!(sys::handle_count(), 0);
+    assert_eq!(mx::sys::ext::live_objects(), before);
+    assert_eq!(sys::ext::handle_count(), 0);
 }

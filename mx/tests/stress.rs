@@ -89,7 +89,7 @@ fn stress_mixed_operations_lose_nothing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2);
-    let before = mx::live_objects();
+    let before = mx::sys::ext::live_objects();
     let stop = Arc::new(AtomicBool::new(false));
     let ops = Arc::new(AtomicU64::new(0));
 
@@ -304,5 +304,9 @@ fn stress_mixed_operations_lose_nothing() {
 
     drop(writer_ends);
     drop(reader_ends);
-    assert_eq!(mx::live_objects(), before, "every object was freed");
+    assert_eq!(
+        mx::sys::ext::live_objects(),
+        before,
+        "every object was freed"
+    );
 }

@@ -119,7 +119,7 @@ impl Socket {
                     if need > SOCKET_CAPACITY && sent == 0 && self.is_datagram()? {
                         return Err(Status::OUT_OF_RANGE);
                     }
-                    sys::socket_wait_room(raw, need.min(SOCKET_CAPACITY), deadline)?;
+                    sys::ext::socket_wait_room(raw, need.min(SOCKET_CAPACITY), deadline)?;
                 }
                 Err(status) => return Err(status),
             }
@@ -152,7 +152,7 @@ impl Socket {
     }
 
     fn is_datagram(&self) -> Result<bool, Status> {
-        sys::socket_is_datagram(self.raw_handle())
+        sys::ext::socket_is_datagram(self.raw_handle())
     }
 }
 
@@ -181,7 +181,7 @@ fn io_write(socket: &Socket, buf: &[u8]) -> io::Result<usize> {
                 }
                 // Room for one byte, or a write that would fail (peer closed,
                 // or this end half-closed through another handle).
-                sys::socket_wait_room(socket.raw_handle(), 1, Time::INFINITE)
+                sys::ext::socket_wait_room(socket.raw_handle(), 1, Time::INFINITE)
                     .map_err(write_error)?;
             }
             Err(status) => return Err(write_error(status)),

@@ -1,11 +1,12 @@
 //! Events and eventpairs: state in atomic words, changed under the watch
-//! lock.
+//! lock, and their operations.
 
 use mx_core::event::EventState;
-use mx_core::{Koid, Side, Signals, Status};
+use mx_core::{Koid, RawHandle, Side, Signals, Status};
 
 use super::state::Packed;
-use super::{Live, Watch, WatchState};
+use super::watch::{self, Observable, Watch};
+use super::Live;
 use crate::sync::counters;
 
 /// An event: user-settable signals and nothing else.
@@ -14,7 +15,7 @@ pub(crate) struct Event {
     koid: Koid,
     /// Its [`EventState`].
     state: Packed<EventState>,
-    pub(crate) watch: Watch,
+    watch: Watch,
     _live: Live,
 }
 
@@ -33,21 +34,36 @@ impl Event {
         self.koid
     }
 
-    pub(crate) fn signals(&self) -> Signals {
+    /// Counts a new handle.
+    pub(crate) fn add_handle(&self) -> Result<(), Status> {
+        watch::update(self, |locked| self.state.add_handle(locked))
+    }
+
+    /// The handle `handle` was closed.
+    pub(crate) fn close_handle(&self, handle: RawHandle) {
+        watch::update(self, |locked| {
+            locked.cancel(handle);
+            self.state.remove_handle(locked);
+        });
+    }
+
+    /// `mx_object_signal`.
+    pub(crate) fn signal(&self, clear: Signals, set: Signals) -> Result<(), Status> {
+        watch::update(self, |locked| self.state.signal(locked, clear, set))
+    }
+}
+
+impl Observable for Event {
+    fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    fn sides(&self) -> &'static [Side] {
+        &[Side::A]
+    }
+
+    fn signals(&self, _side: Side) -> Signals {
         self.state.get().signals()
-    }
-
-    pub(crate) fn add_handle(&self, locked: &WatchState) -> Result<(), Status> {
-        self.state.add_handle(locked)
-    }
-
-    pub(crate) fn remove_handle(&self, locked: &WatchState) -> bool {
-        self.state.remove_handle(locked)
-    }
-
-    /// The event's state.
-    pub(crate) fn state(&self) -> &Packed<EventState> {
-        &self.state
     }
 }
 
@@ -58,7 +74,7 @@ pub(crate) struct EventPair {
     koid: Koid,
     /// Each end's [`EventState`].
     ends: [Packed<EventState>; 2],
-    pub(crate) watch: Watch,
+    watch: Watch,
     _live: Live,
 }
 
@@ -78,27 +94,57 @@ impl EventPair {
     }
 
     /// The state of `side`.
-    pub(crate) fn end(&self, side: Side) -> &Packed<EventState> {
+    fn end(&self, side: Side) -> &Packed<EventState> {
         &self.ends[side.index()]
     }
 
-    pub(crate) fn signals(&self, side: Side) -> Signals {
+    /// Counts a new handle to `side`.
+    pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
+        watch::update(self, |locked| self.end(side).add_handle(locked))
+    }
+
+    /// The handle `handle` to `side` was closed; closing the last one tells
+    /// the peer.
+    pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
+        watch::update(self, |locked| {
+            locked.cancel(handle);
+            if self.end(side).remove_handle(locked) {
+                let _ = self.end(side.peer()).modify(locked, |peer| {
+                    peer.peer_gone();
+                    Ok(())
+                });
+            }
+        });
+    }
+
+    /// `mx_object_signal` on `side`.
+    pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
+        watch::update(self, |locked| self.end(side).signal(locked, clear, set))
+    }
+
+    /// `mx_object_signal_peer` from `side`.
+    pub(crate) fn signal_peer(
+        &self,
+        side: Side,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        watch::update(self, |locked| {
+            self.end(side.peer()).signal_as_peer(locked, clear, set)
+        })
+    }
+}
+
+impl Observable for EventPair {
+    fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    fn sides(&self) -> &'static [Side] {
+        &Side::BOTH
+    }
+
+    fn signals(&self, side: Side) -> Signals {
         self.end(side).get().signals()
-    }
-
-    pub(crate) fn add_handle(&self, locked: &WatchState, side: Side) -> Result<(), Status> {
-        self.end(side).add_handle(locked)
-    }
-
-    /// Uncounts a handle; closing the last one tells the peer.
-    pub(crate) fn remove_handle(&self, locked: &WatchState, side: Side) -> bool {
-        let last = self.end(side).remove_handle(locked);
-        if last {
-            let _ = self.end(side.peer()).modify(locked, |peer| {
-                peer.peer_gone();
-                Ok(())
-            });
-        }
-        last
     }
 }

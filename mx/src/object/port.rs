@@ -27,10 +27,11 @@
 use mx_core::abi::{PortPacket, PKT_TYPE_SIGNAL_ONE, PKT_TYPE_SIGNAL_REP};
 use mx_core::observer::{Observer, Verdict, Wanted};
 use mx_core::port::{Collected, PortQueue};
-use mx_core::{Koid, RawHandle, Side, Signals, Status, Time};
+use mx_core::{Koid, RawHandle, Signals, Status, Time};
 
 use super::wait::park_until;
-use super::{Kernel, Live, ObserveRequest, Waiting, WakeList, Watch};
+use super::watch::{self, ObserveRequest, Waiting, WakeList};
+use super::{End, Live, Object};
 use crate::sync::{counters, try_arc, Arc, AtomicU32, Mutex, Ordering, Parker};
 
 /// A port.
@@ -39,8 +40,6 @@ pub(crate) struct Port {
     koid: Koid,
     /// The queue, its waiting threads, its registrations and handle count.
     state: Mutex<PortState>,
-    /// Unused (ports cannot be waited on); present so every kind has one.
-    pub(crate) watch: Watch,
     _live: Live,
 }
 
@@ -51,7 +50,7 @@ struct PortState {
     /// Handles naming the port; 0 once closed.
     handles: u32,
     /// The asynchronous waits that queue here: watched object and observer id.
-    registrations: Vec<(Arc<Kernel>, u64)>,
+    registrations: Vec<(Arc<Object>, u64)>,
 }
 
 /// A queued packet.
@@ -81,8 +80,8 @@ pub(crate) struct RepeatSlot {
 /// What an asynchronous-wait observer holds.
 #[derive(Debug)]
 pub(crate) struct PortLink {
-    /// The port (a [`Kernel::Port`]).
-    port: Arc<Kernel>,
+    /// The port.
+    port: Arc<Port>,
     key: u64,
     /// For repeating waits.
     repeat: Option<Arc<RepeatSlot>>,
@@ -119,7 +118,6 @@ impl Port {
                 handles: 1,
                 registrations: Vec::new(),
             }),
-            watch: Watch::default(),
             _live: Live::new(),
         }
     }
@@ -156,7 +154,9 @@ impl Port {
         };
         wakes.wake_all();
         for (object, id) in registrations {
-            object.unobserve(id);
+            if let Some(observable) = object.observable() {
+                watch::unobserve(observable, id);
+            }
         }
     }
 
@@ -184,27 +184,15 @@ impl Port {
     }
 }
 
-impl Kernel {
-    /// This object as a port.
-    ///
-    /// # Errors
-    /// `WRONG_TYPE`.
-    pub(crate) fn port(&self) -> Result<&Port, Status> {
-        match self {
-            Kernel::Port(port) => Ok(port),
-            _ => Err(Status::WRONG_TYPE),
-        }
-    }
-
+impl Port {
     /// `mx_port_queue` after the handle checks: queues a user packet.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, `NO_MEMORY`.
-    pub(crate) fn port_queue(&self, packet: PortPacket) -> Result<(), Status> {
-        let port = self.port()?;
+    /// `NO_MEMORY`.
+    pub(crate) fn queue(&self, packet: PortPacket) -> Result<(), Status> {
         let mut wakes = WakeList::default();
         let queued = {
-            let mut state = port.state.lock();
+            let mut state = self.state.lock();
             Port::push(&mut state, Queued::Packet(packet, None), &mut wakes)
         };
         wakes.wake_all();
@@ -217,13 +205,13 @@ impl Kernel {
     /// handle either comes first or sees the waiter.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, `NO_MEMORY`.
-    pub(crate) fn port_take(
+    /// `NO_MEMORY`.
+    pub(crate) fn take(
         &self,
         handle: RawHandle,
         waiter: Option<(u64, &Arc<Parker>)>,
     ) -> Result<Option<PortPacket>, Status> {
-        let mut state = self.port()?.state.lock();
+        let mut state = self.state.lock();
         if let Some(queued) = state.queue.pop() {
             return Ok(Some(queued.take()));
         }
@@ -237,17 +225,16 @@ impl Kernel {
     /// packet, its handle is closed, or `deadline` passes.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, `TIMED_OUT`, `CANCELED`.
-    pub(crate) fn port_park(
+    /// `TIMED_OUT`, `CANCELED`.
+    pub(crate) fn park(
         &self,
         id: u64,
         parker: &Parker,
         deadline: Time,
     ) -> Result<PortPacket, Status> {
-        let port = self.port()?;
         loop {
             let woken = park_until(parker, deadline);
-            match port.state.lock().queue.collect(id, woken) {
+            match self.state.lock().queue.collect(id, woken) {
                 Collected::Packet(queued) => return Ok(queued.take()),
                 Collected::Canceled => return Err(Status::CANCELED),
                 Collected::Nothing if !woken => return Err(Status::TIMED_OUT),
@@ -256,44 +243,40 @@ impl Kernel {
         }
     }
 
-    /// `mx_port_cancel` after the handle checks, on the source object
-    /// `self`: ends the waits made through `source` with `key` towards the
-    /// port `port_kernel`, and drops their queued packets.
+    /// `mx_port_cancel` after the handle checks: ends the waits made
+    /// through `source_handle` (naming `source`) with `key` towards this
+    /// port, and drops their queued packets.
     ///
     /// # Errors
-    /// `WRONG_TYPE`; `NOT_FOUND` if nothing matched.
-    pub(crate) fn port_cancel(
-        &self,
-        port_kernel: &Arc<Kernel>,
-        source: RawHandle,
+    /// `NOT_FOUND` if nothing matched.
+    pub(crate) fn cancel(
+        this: &Arc<Port>,
+        source: &Object,
+        source_handle: RawHandle,
         key: u64,
     ) -> Result<(), Status> {
-        let port = port_kernel.port()?;
         let mut found = false;
-        if self.is_waitable() {
+        if let Some(observable) = source.observable() {
             // Under the object's lock, then the port's (the lock order).
-            found |= self.update(|locked| {
-                let mut removed = false;
-                locked.observers.retain(|o| match &o.kind {
+            found |= watch::update(observable, |locked| {
+                locked.remove_observers(|o| match &o.kind {
                     Waiting::Port(link)
-                        if o.handle == source
+                        if o.handle == source_handle
                             && link.key == key
-                            && Arc::ptr_eq(&link.port, port_kernel) =>
+                            && Arc::ptr_eq(&link.port, this) =>
                     {
-                        port.forget(o.id);
-                        removed = true;
-                        Verdict::Remove
+                        this.forget(o.id);
+                        true
                     }
-                    _ => Verdict::Keep,
-                });
-                removed
+                    _ => false,
+                })
             });
         }
-        found |= port
+        found |= this
             .state
             .lock()
             .queue
-            .remove_packets(|queued| queued.matches(source, key))
+            .remove_packets(|queued| queued.matches(source_handle, key))
             > 0;
         if found {
             Ok(())
@@ -304,23 +287,19 @@ impl Kernel {
 }
 
 /// `mx_object_wait_async` after the handle checks: registers, through
-/// `handle` on `side` of `watched`, a wait that queues into `port_kernel`.
+/// `handle` on `watched`, a wait that queues into `port`.
 ///
 /// # Errors
-/// `WRONG_TYPE` (not a port), `NOT_SUPPORTED` (not waitable), `NO_MEMORY`.
+/// `NOT_SUPPORTED` (not waitable), `NO_MEMORY`.
 pub(crate) fn wait_async(
-    watched: &Arc<Kernel>,
-    side: Side,
+    watched: &End,
     handle: RawHandle,
-    port_kernel: &Arc<Kernel>,
+    port: &Arc<Port>,
     key: u64,
     signals: Signals,
     repeating: bool,
 ) -> Result<(), Status> {
-    let port = port_kernel.port()?;
-    if !watched.is_waitable() {
-        return Err(Status::NOT_SUPPORTED);
-    }
+    let observable = watched.object.observable().ok_or(Status::NOT_SUPPORTED)?;
     let repeat = if repeating {
         Some(try_arc(RepeatSlot {
             key,
@@ -333,7 +312,7 @@ pub(crate) fn wait_async(
         None
     };
     let link = PortLink {
-        port: port_kernel.clone(),
+        port: port.clone(),
         key,
         repeat,
     };
@@ -344,7 +323,7 @@ pub(crate) fn wait_async(
         repeating,
         kind: Waiting::Port(link),
     };
-    watched.register(side, request, |observer, wakes| {
+    watch::register(observable, watched.side, request, |observer, wakes| {
         // Under the object's lock, then the port's: queue at once if
         // already triggered, and record the registration unless the port
         // is closed (then the wait ends quietly).
@@ -360,7 +339,9 @@ pub(crate) fn wait_async(
                 return Ok(false);
             }
         }
-        state.registrations.push((watched.clone(), observer.id));
+        state
+            .registrations
+            .push((watched.object.clone(), observer.id));
         Ok(true)
     })?;
     Ok(())
@@ -426,10 +407,7 @@ pub(super) fn fire_link(
     let Waiting::Port(link) = &observer.kind else {
         return Verdict::Keep;
     };
-    let port_kernel = link.port.clone();
-    let Kernel::Port(port) = &*port_kernel else {
-        return Verdict::Remove;
-    };
+    let port = link.port.clone();
     let mut state = port.state.lock();
     let verdict = fire_port(observer, current, &mut state, wakes);
     if verdict == Verdict::Remove {

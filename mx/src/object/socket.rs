@@ -12,7 +12,7 @@
 //!   in flight through the same end: the peer sees every byte written before
 //!   the half-close, then `PEER_CLOSED`.
 //! - Handle counts, half-close and user signals change under the watch lock
-//!   ([`Kernel::update`]); the data paths only read them.
+//!   ([`watch::update`]); the data paths only read them.
 //!
 //! The pipes (two cache-line-padded halves each) are allocated on first
 //! use: an unused pair is one small allocation.
@@ -22,11 +22,12 @@
 
 use mx_core::socket::{self as rules, End, Framed, MAX_HEADER, SOCKET_CAPACITY};
 use mx_core::storage::{Sink, Source, Tally};
-use mx_core::{Koid, Side, Signals, Status};
+use mx_core::{Koid, RawHandle, Side, Signals, Status};
 use mx_pipe::Pipe;
 
 use super::state::Packed;
-use super::{Kernel, Live, Watch, WatchState};
+use super::watch::{self, Observable, Watch};
+use super::Live;
 use crate::sync::counters;
 
 /// Both ends of a socket.
@@ -39,7 +40,7 @@ pub(crate) struct SocketPair {
     /// Each end's [`End`]: changed under the watch lock, read by anyone.
     ends: [Packed<End>; 2],
     /// Observers of both ends; serialises changes to `ends`.
-    pub(crate) watch: Watch,
+    watch: Watch,
     /// The inboxes of end A and end B, allocated on first use.
     pipes: Pipes,
     _live: Live,
@@ -111,11 +112,6 @@ impl SocketPair {
         self.ends[side.index()].get()
     }
 
-    /// The packed state of `side`, to change under the watch lock.
-    pub(crate) fn state(&self, side: Side) -> &Packed<End> {
-        &self.ends[side.index()]
-    }
-
     /// What `side`'s inbox holds.
     fn queued(&self, side: Side) -> Tally {
         self.pipes
@@ -123,155 +119,139 @@ impl SocketPair {
             .map_or(Tally::ZERO, |pipes| pipes[side.index()].queued())
     }
 
-    /// The signals of `side`, computed without locking.
-    pub(crate) fn signals(&self, side: Side) -> Signals {
-        rules::signals(
-            self.end(side),
-            self.end(side.peer()),
-            self.queued(side),
-            self.queued(side.peer()),
-        )
-    }
-
     /// Payload bytes `side` may write now.
-    pub(crate) fn room(&self, side: Side) -> usize {
+    fn room_now(&self, side: Side) -> usize {
         SOCKET_CAPACITY.saturating_sub(self.queued(side.peer()).payload as usize)
     }
 
-    /// What a writer from `side` waiting for room should see: the room, or
-    /// unlimited room once a write would fail anyway (the peer closed, or
-    /// `side` half-closed, perhaps through another handle), so that the
-    /// writer wakes and finds out.
-    pub(crate) fn room_for_waiters(&self, side: Side) -> usize {
+    /// Payload bytes `side` may write now, or `None` if writes from `side`
+    /// fail whatever the room (the peer is closed or `side` half-closed,
+    /// perhaps through another handle).
+    pub(crate) fn room(&self, side: Side) -> Option<usize> {
         if !self.end(side.peer()).is_open() || self.end(side).write_shut {
-            usize::MAX
+            None
         } else {
-            self.room(side)
+            Some(self.room_now(side))
         }
-    }
-
-    /// Payload bytes waiting at `side`.
-    pub(crate) fn outstanding(&self, side: Side) -> usize {
-        self.queued(side).payload as usize
     }
 
     /// Counts a new handle to `side`.
-    pub(crate) fn add_handle(&self, locked: &WatchState, side: Side) -> Result<(), Status> {
-        self.ends[side.index()].add_handle(locked)
+    pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
+        watch::update(self, |locked| self.ends[side.index()].add_handle(locked))
     }
 
-    /// Uncounts a handle to `side`; returns whether it was the last (the
-    /// caller then calls [`SocketPair::closed`] without the lock).
-    pub(crate) fn remove_handle(&self, locked: &WatchState, side: Side) -> bool {
-        self.ends[side.index()].remove_handle(locked)
-    }
-
-    /// `side` lost its last handle: drop what it had to read.
-    pub(crate) fn closed(&self, side: Side) {
-        if let Some(pipes) = self.pipes.get() {
-            pipes[side.index()].clear();
+    /// The handle `handle` to `side` was closed: cancels its waits and
+    /// uncounts it; the last one drops what `side` had to read.
+    pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
+        let last = watch::update(self, |locked| {
+            locked.cancel(handle);
+            self.ends[side.index()].remove_handle(locked)
+        });
+        if last {
+            if let Some(pipes) = self.pipes.get() {
+                pipes[side.index()].clear();
+            }
         }
     }
-}
 
-impl Kernel {
-    fn socket(&self) -> Result<&SocketPair, Status> {
-        match self {
-            Kernel::Socket(pair) => Ok(pair),
-            _ => Err(Status::WRONG_TYPE),
-        }
+    /// `mx_object_signal` on `side`: user signals only.
+    pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
+        watch::update(self, |locked| {
+            self.ends[side.index()].signal(locked, clear, set)
+        })
+    }
+
+    /// `mx_object_signal_peer` from `side`.
+    pub(crate) fn signal_peer(
+        &self,
+        side: Side,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        watch::update(self, |locked| {
+            self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
+        })
     }
 
     /// `mx_socket_write` (options 0) from `side`, after the handle checks.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, then as [`rules::write_amount`], and `NO_MEMORY`.
-    pub(crate) fn socket_write(
-        &self,
-        side: Side,
-        src: &(impl Source + ?Sized),
-    ) -> Result<usize, Status> {
-        let pair = self.socket()?;
+    /// As [`rules::write_amount`], and `NO_MEMORY`.
+    pub(crate) fn write(&self, side: Side, src: &(impl Source + ?Sized)) -> Result<usize, Status> {
         let len = src.len();
-        let pipes = match pair.pipes.get() {
+        let pipes = match self.pipes.get() {
             Some(pipes) => pipes,
             None => {
                 // Nothing was ever written: check before allocating.
                 let n = rules::write_amount(
-                    pair.end(side),
-                    pair.end(side.peer()),
-                    pair.datagram,
+                    self.end(side),
+                    self.end(side.peer()),
+                    self.datagram,
                     Tally::ZERO,
                     len,
                 )?;
                 if n == 0 {
                     return Ok(0);
                 }
-                pair.pipes.get_or_alloc()?
+                self.pipes.get_or_alloc()?
             }
         };
         let mut writer = pipes[side.peer().index()].writer();
-        let (this, peer) = (pair.end(side), pair.end(side.peer()));
-        let mut amount = rules::write_amount(this, peer, pair.datagram, writer.queued(false), len);
+        let (this, peer) = (self.end(side), self.end(side.peer()));
+        let mut amount = rules::write_amount(this, peer, self.datagram, writer.queued(false), len);
         if amount.is_ok_and(|n| n < len) || amount == Err(Status::SHOULD_WAIT) {
             // The reader may have made room since we last looked.
-            amount = rules::write_amount(this, peer, pair.datagram, writer.queued(true), len);
+            amount = rules::write_amount(this, peer, self.datagram, writer.queued(true), len);
         }
         let n = amount?;
         if n == 0 {
             return Ok(0);
         }
-        writer.push(&Framed::new(pair.datagram, src, n), n as u32)?;
+        writer.push(&Framed::new(self.datagram, src, n), n as u32)?;
         drop(writer);
-        self.data_changed();
+        watch::data_changed(self);
         Ok(n)
     }
 
     /// `mx_socket_write` with `MX_SOCKET_HALF_CLOSE` from `side`.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, `PEER_CLOSED`, `NO_MEMORY`.
-    pub(crate) fn socket_half_close(&self, side: Side) -> Result<(), Status> {
-        let pair = self.socket()?;
-        if pair.end(side).write_shut {
+    /// `PEER_CLOSED`, `NO_MEMORY`.
+    pub(crate) fn half_close(&self, side: Side) -> Result<(), Status> {
+        if self.end(side).write_shut {
             return Ok(());
         }
         // Writes in flight through this end finish first.
-        let pipes = pair.pipes.get_or_alloc()?;
+        let pipes = self.pipes.get_or_alloc()?;
         let _writer = pipes[side.peer().index()].writer();
-        let peer = pair.end(side.peer());
-        self.update(|locked| {
-            pair.ends[side.index()].modify(locked, |this| rules::half_close(this, peer))
+        let peer = self.end(side.peer());
+        watch::update(self, |locked| {
+            self.ends[side.index()].modify(locked, |this| rules::half_close(this, peer))
         })
     }
 
     /// `mx_socket_read` at `side` into `dst`, after the handle checks.
     ///
     /// # Errors
-    /// `WRONG_TYPE`, `INVALID_ARGS` (over 32 bits), `PEER_CLOSED`,
-    /// `SHOULD_WAIT`, the sink's fault.
-    pub(crate) fn socket_read(
-        &self,
-        side: Side,
-        dst: &mut (impl Sink + ?Sized),
-    ) -> Result<usize, Status> {
-        let pair = self.socket()?;
+    /// `INVALID_ARGS` (over 32 bits), `PEER_CLOSED`, `SHOULD_WAIT`, the
+    /// sink's fault.
+    pub(crate) fn read(&self, side: Side, dst: &mut (impl Sink + ?Sized)) -> Result<usize, Status> {
         let size = dst.len();
         if u32::try_from(size).is_err() {
             return Err(Status::INVALID_ARGS);
         }
-        let Some(pipes) = pair.pipes.get() else {
-            return Err(rules::read_empty(pair.end(side.peer())));
+        let Some(pipes) = self.pipes.get() else {
+            return Err(rules::read_empty(self.end(side.peer())));
         };
         let mut reader = pipes[side.index()].reader();
         let mut queued = reader.queued(false);
-        if queued.payload == 0 || (!pair.datagram && (queued.payload as usize) < size) {
+        if queued.payload == 0 || (!self.datagram && (queued.payload as usize) < size) {
             // A stream read takes everything queued that fits: look at what
             // the writer published since this reader last looked.
             queued = reader.queued(true);
         }
         if queued.payload == 0 {
-            let status = rules::read_empty(pair.end(side.peer()));
+            let status = rules::read_empty(self.end(side.peer()));
             if status != Status::PEER_CLOSED {
                 return Err(status);
             }
@@ -282,12 +262,12 @@ impl Kernel {
             }
         }
         let mut front = [0u8; MAX_HEADER];
-        let front_len = if pair.datagram {
+        let front_len = if self.datagram {
             reader.peek(&mut front)
         } else {
             0
         };
-        let plan = rules::read_plan(pair.datagram, queued, size, &front[..front_len])?;
+        let plan = rules::read_plan(self.datagram, queued, size, &front[..front_len])?;
         if plan.consume == 0 {
             return Ok(0);
         }
@@ -297,37 +277,36 @@ impl Kernel {
         };
         reader.take(plan.skip, plan.copy, dst, consume)?;
         drop(reader);
-        self.data_changed();
+        watch::data_changed(self);
         Ok(plan.copy)
     }
 
     /// Payload bytes waiting at `side` (the `NULL, 0` read).
-    ///
-    /// # Errors
-    /// `WRONG_TYPE`.
-    pub(crate) fn socket_outstanding(&self, side: Side) -> Result<usize, Status> {
-        Ok(self.socket()?.outstanding(side))
+    pub(crate) fn outstanding(&self, side: Side) -> usize {
+        self.queued(side).payload as usize
+    }
+}
+
+impl Observable for SocketPair {
+    fn watch(&self) -> &Watch {
+        &self.watch
     }
 
-    /// Whether this is a datagram socket.
-    ///
-    /// # Errors
-    /// `WRONG_TYPE`.
-    pub(crate) fn socket_is_datagram(&self) -> Result<bool, Status> {
-        Ok(self.socket()?.is_datagram())
+    fn sides(&self) -> &'static [Side] {
+        &Side::BOTH
     }
 
-    /// Payload bytes `side` may write now, or `None` if writes from `side`
-    /// fail whatever the room (the peer is closed or `side` half-closed).
-    ///
-    /// # Errors
-    /// `WRONG_TYPE`.
-    pub(crate) fn socket_room(&self, side: Side) -> Result<Option<usize>, Status> {
-        let pair = self.socket()?;
-        if !pair.end(side.peer()).is_open() || pair.end(side).write_shut {
-            return Ok(None);
-        }
-        Ok(Some(pair.room(side)))
+    fn signals(&self, side: Side) -> Signals {
+        rules::signals(
+            self.end(side),
+            self.end(side.peer()),
+            self.queued(side),
+            self.queued(side.peer()),
+        )
+    }
+
+    fn room(&self, side: Side) -> Option<usize> {
+        Some(SocketPair::room(self, side).unwrap_or(usize::MAX))
     }
 }
 
@@ -335,9 +314,9 @@ impl Kernel {
 mod tests {
     #[test]
     fn an_idle_pair_is_small() {
-        // The object, in an `Arc<Kernel>` with its 8-byte count, must fit a
+        // The object, in an `Arc<Object>` with its 8-byte count, must fit a
         // 96-byte allocation (malloc adds 8 and rounds to 16).
-        let size = core::mem::size_of::<crate::object::Kernel>();
-        assert!(size + 8 <= 88, "Kernel is {size} bytes");
+        let size = core::mem::size_of::<crate::object::Object>();
+        assert!(size + 8 <= 88, "Object is {size} bytes");
     }
 }

@@ -13,7 +13,7 @@ use mx_core::socket as rules;
 use mx_core::socket::End;
 use mx_core::{Signals, Status};
 
-use super::WatchState;
+use super::watch::WatchState;
 use crate::sync::{AtomicU64, Ordering};
 
 /// A state that packs into a word, counts handles and holds user signals.

@@ -1,4 +1,6 @@
-//! Blocking: a short bounded spin, then parking until woken or the deadline.
+//! Blocking: a short bounded spin, then parking until woken or the deadline;
+//! and the blocking waits themselves (`wait_one`, `wait_many`, room for a
+//! socket writer).
 //!
 //! Waking a thread that sleeps on another CPU costs tens of microseconds on a
 //! virtual machine, far more than a socket operation. So a waiter first
@@ -51,11 +53,16 @@ use core::time::Duration;
 use std::cell::Cell;
 use std::sync::OnceLock;
 
-#[cfg(doc)]
+use mx_core::abi::{WaitItem, WAIT_MANY_MAX_ITEMS};
 use mx_core::observer::Wanted;
-use mx_core::Time;
+use mx_core::socket::SOCKET_CAPACITY;
+use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
-use crate::sync::{yield_now, Parker};
+use super::watch::{self, Observable, ObserveRequest, Observed, Waiting};
+use super::{End, Kind, Object, SocketPair, Waitable};
+use crate::sync::{try_arc, yield_now, Parker};
+use crate::sys::ErrorWith;
+use crate::table::table;
 use crate::time::now;
 
 /// The default spin budget before parking, in nanoseconds.
@@ -173,5 +180,225 @@ pub(crate) fn park_until(parker: &Parker, deadline: Time) -> bool {
         if cfg!(loom) && timeout.is_some() {
             return parker.is_unparked();
         }
+    }
+}
+
+/// `mx_object_wait_one`: see [`crate::sys::object_wait_one`].
+///
+/// The handle is looked up to read the signals (once, then at each poll of
+/// the spin: a lookup through the handle touches no cache line the peer
+/// uses), then once more to register, so that a concurrent close either
+/// comes first (the wait reports `CANCELED`) or sees the observer.
+pub(crate) fn wait_one(
+    handle: RawHandle,
+    signals: Signals,
+    deadline: Time,
+) -> Result<Signals, ErrorWith<Signals>> {
+    let look = || {
+        table().find::<Waitable, _>(handle, Rights::READ, |found| {
+            Ok(found.target.signals(found.side))
+        })
+    };
+    let mut current = look()?;
+    if current.intersects(signals) {
+        return Ok(current);
+    }
+    if deadline != Time::INFINITE && deadline <= now() {
+        return Err(ErrorWith {
+            status: Status::TIMED_OUT,
+            value: Some(current),
+        });
+    }
+    let seen = spin_until(deadline, || match look() {
+        Ok(now) => {
+            current = now;
+            now.intersects(signals)
+        }
+        // Closed meanwhile: registering below reports it.
+        Err(_) => true,
+    });
+    if seen && current.intersects(signals) {
+        return Ok(current);
+    }
+    wait_registered::<Waitable>(
+        handle,
+        Rights::READ,
+        current,
+        Wanted::Signals(signals),
+        deadline,
+    )
+}
+
+/// Not a Magenta call: see [`crate::sys::ext::socket_wait_room`].
+pub(crate) fn wait_room(handle: RawHandle, need: usize, deadline: Time) -> Result<(), Status> {
+    let end = table().find::<SocketPair, _>(handle, Rights::WRITE, |found| Ok(found.end()))?;
+    let Object::Socket(pair) = &*end.object else {
+        return Err(Status::INTERNAL);
+    };
+    // While spinning, wait for a good share of the capacity to be free, so
+    // a writer that outpaces its reader writes in batches instead of taking
+    // every byte the reader frees (and the cache line with it). Parked, it
+    // waits for exactly `need`: the reader may never free more.
+    let batch = need.max(SOCKET_CAPACITY / 8);
+    let fits = || pair.room(end.side).is_none_or(|room| room >= batch);
+    if spin_until(deadline, fits) {
+        return Ok(());
+    }
+    wait_registered::<SocketPair>(
+        handle,
+        Rights::WRITE,
+        end.signals(),
+        Wanted::Room(need.max(1)),
+        deadline,
+    )
+    .map(|_| ())
+    .map_err(Status::from)
+}
+
+/// Registers a thread observer through `handle` (under the table lock, so a
+/// concurrent close either sees it or comes first), parks, and reports.
+/// `last_seen` is what the caller saw before, reported if the handle turns
+/// out to be closed already.
+fn wait_registered<K: Kind>(
+    handle: RawHandle,
+    rights: Rights,
+    last_seen: Signals,
+    wanted: Wanted,
+    deadline: Time,
+) -> Result<Signals, ErrorWith<Signals>>
+where
+    K::Target: Observable,
+{
+    let parker = try_arc(Parker::new())?;
+    let request = ObserveRequest {
+        handle,
+        wanted,
+        always: false,
+        repeating: false,
+        kind: Waiting::Thread(parker.clone()),
+    };
+    let registered = table().find::<K, _>(handle, rights, |found| {
+        let observed = watch::observe(found.target, found.side, request)?;
+        Ok((observed, found.end()))
+    });
+    let (id, end) = match registered {
+        Ok((Observed::Now(current), _)) => return Ok(current),
+        Ok((Observed::Registered { id, .. }, end)) => (id, end),
+        // The handle was valid when the wait began: it was closed since.
+        Err(Status::BAD_HANDLE) => {
+            return Err(ErrorWith {
+                status: Status::CANCELED,
+                value: Some(last_seen | Signals::HANDLE_CLOSED),
+            });
+        }
+        Err(status) => return Err(status.into()),
+    };
+    park_until(&parker, deadline);
+    let observable = end.object.observable().ok_or(Status::INTERNAL)?;
+    let Some(observer) = watch::unobserve(observable, id) else {
+        // Thread observers are removed only by their own thread.
+        return Err(Status::INTERNAL.into());
+    };
+    if observer.canceled {
+        Err(ErrorWith {
+            status: Status::CANCELED,
+            value: Some(observer.observed | Signals::HANDLE_CLOSED),
+        })
+    } else if observer.fired {
+        Ok(observer.observed)
+    } else {
+        Err(ErrorWith {
+            status: Status::TIMED_OUT,
+            value: Some(observer.observed),
+        })
+    }
+}
+
+/// `mx_object_wait_many`: see [`crate::sys::object_wait_many`].
+pub(crate) fn wait_many(items: &mut [WaitItem], deadline: Time) -> Result<(), Status> {
+    if items.len() > WAIT_MANY_MAX_ITEMS {
+        return Err(Status::INVALID_ARGS);
+    }
+    if items.is_empty() {
+        sleep_until(deadline);
+        return Err(Status::TIMED_OUT);
+    }
+    let parker = try_arc(Parker::new())?;
+    let mut registered: Vec<(End, u64)> = Vec::new();
+    registered.try_reserve_exact(items.len())?;
+    let mut satisfied = false;
+    for item in items.iter() {
+        let request = ObserveRequest {
+            handle: item.handle,
+            wanted: Wanted::Signals(item.waitfor),
+            always: true,
+            repeating: false,
+            kind: Waiting::Thread(parker.clone()),
+        };
+        let result = table().find::<Waitable, _>(item.handle, Rights::READ, |found| {
+            Ok((
+                found.end(),
+                watch::observe(found.target, found.side, request)?,
+            ))
+        });
+        match result {
+            Ok((end, Observed::Registered { id, current })) => {
+                satisfied |= current.intersects(item.waitfor);
+                registered.push((end, id));
+            }
+            Ok((_, Observed::Now(_))) => {
+                debug_assert!(false, "`always` registers");
+            }
+            Err(status) => {
+                for (end, id) in registered {
+                    if let Some(observable) = end.object.observable() {
+                        watch::unobserve(observable, id);
+                    }
+                }
+                return Err(status);
+            }
+        }
+    }
+    if !satisfied && (deadline == Time::INFINITE || deadline > now()) {
+        spin_until(deadline, || parker.is_unparked());
+        park_until(&parker, deadline);
+    }
+    let mut canceled = false;
+    for ((end, id), item) in registered.into_iter().zip(items.iter_mut()) {
+        let observer = end
+            .object
+            .observable()
+            .and_then(|observable| watch::unobserve(observable, id));
+        let Some(observer) = observer else {
+            return Err(Status::INTERNAL);
+        };
+        item.pending = observer.observed;
+        if observer.canceled {
+            item.pending |= Signals::HANDLE_CLOSED;
+            canceled = true;
+        }
+        satisfied |= observer.observed.intersects(item.waitfor);
+    }
+    if canceled {
+        Err(Status::CANCELED)
+    } else if satisfied {
+        Ok(())
+    } else {
+        Err(Status::TIMED_OUT)
+    }
+}
+
+/// Sleeps until `deadline` (at once if it has passed; forever for
+/// `MX_TIME_INFINITE`).
+pub(crate) fn sleep_until(deadline: Time) {
+    loop {
+        let current = now();
+        if current >= deadline {
+            return;
+        }
+        let remaining = deadline
+            .remaining_since(current)
+            .unwrap_or(Duration::from_secs(3600));
+        std::thread::sleep(remaining);
     }
 }

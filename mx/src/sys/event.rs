@@ -1,9 +1,9 @@
 //! Event and eventpair system calls.
 
-use mx_core::{RawHandle, Rights, Side, Status};
+use mx_core::{RawHandle, Rights, Status};
 
-use super::{add_pair, new_kernel, table};
-use crate::object::{Event, EventPair, Kernel, Object};
+use super::{add_one, add_pair};
+use crate::object::{Event, EventPair, Object};
 
 /// `mx_event_create`—Creates an event, with only `LAST_HANDLE` asserted.
 ///
@@ -15,16 +15,7 @@ pub fn event_create(options: u32) -> Result<RawHandle, Status> {
     if options != 0 {
         return Err(Status::INVALID_ARGS);
     }
-    let kernel = new_kernel(Kernel::Event(Event::new()))?;
-    table().add(|| {
-        Ok((
-            Object {
-                kernel,
-                side: Side::A,
-            },
-            Rights::EVENT_DEFAULT,
-        ))
-    })
+    add_one(Object::Event(Event::new()), Rights::EVENT_DEFAULT)
 }
 
 /// `mx_eventpair_create`—Creates a pair of peered events.
@@ -38,7 +29,7 @@ pub fn eventpair_create(options: u32) -> Result<(RawHandle, RawHandle), Status> 
         return Err(Status::NOT_SUPPORTED);
     }
     add_pair(
-        Kernel::EventPair(EventPair::new()),
+        Object::EventPair(EventPair::new()),
         Rights::EVENTPAIR_DEFAULT,
     )
 }

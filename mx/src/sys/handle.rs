@@ -3,7 +3,8 @@
 use mx_core::abi::HANDLE_INVALID;
 use mx_core::{RawHandle, Rights, Status};
 
-use super::{table, with_handle};
+use crate::object::Any;
+use crate::table::table;
 
 /// `mx_handle_close`—Closes a handle.
 ///
@@ -20,7 +21,7 @@ pub fn handle_close(handle: RawHandle) -> Result<(), Status> {
         return Ok(());
     }
     let entry = table().remove(handle)?;
-    entry.kernel.close_handle(entry.side(), handle);
+    entry.object.close_handle(entry.side(), handle);
     Ok(())
 }
 
@@ -34,12 +35,12 @@ pub fn handle_close(handle: RawHandle) -> Result<(), Status> {
 /// - `NO_MEMORY`, `NO_RESOURCES`.
 #[doc(alias = "mx_handle_duplicate")]
 pub fn handle_duplicate(handle: RawHandle, rights: Rights) -> Result<RawHandle, Status> {
-    let (object, rights) = with_handle(handle, Rights::DUPLICATE, |entry| {
-        Ok((entry.object(), entry.rights.derive(rights)?))
+    let (end, rights) = table().find::<Any, _>(handle, Rights::DUPLICATE, |found| {
+        Ok((found.end(), found.rights.derive(rights)?))
     })?;
     table().add(|| {
-        object.kernel.add_handle(object.side)?;
-        Ok((object, rights))
+        end.object.add_handle(end.side)?;
+        Ok((end, rights))
     })
 }
 
@@ -56,8 +57,8 @@ pub fn handle_duplicate(handle: RawHandle, rights: Rights) -> Result<RawHandle, 
 #[doc(alias = "mx_handle_replace")]
 pub fn handle_replace(handle: RawHandle, rights: Rights) -> Result<RawHandle, Status> {
     let (new, old) = table().replace(handle, |entry| {
-        Ok((entry.object(), entry.rights.derive(rights)?))
+        Ok((entry.end(), entry.rights.derive(rights)?))
     })?;
-    old.kernel.cancel_handle(handle);
+    old.object.cancel_handle(handle);
     Ok(new)
 }

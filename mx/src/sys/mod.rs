@@ -1,9 +1,15 @@
 //! One function per `mx_*` system call.
 //!
-//! Each function applies the specification's checks in the specification's
-//! order and calls into one object. The safe API ([`crate::api`]), the C ABI
-//! (`mx-ffi`) and the tokio adapter all call these functions, so every
-//! semantic has exactly one implementation.
+//! Each function decodes its arguments, looks its handles up with the
+//! typed lookup (`BAD_HANDLE`, then the rights, then the kind of object, in
+//! the order the specification gives) and makes one call into the object
+//! that does the work. Nothing else lives here: the rules are in `mx-core`,
+//! the objects and their operations in the object layer, waiting in its
+//! `wait` module. The safe API ([`crate::api`]), the C ABI (`mx-ffi`) and
+//! the tokio adapter all call these functions, so every semantic has
+//! exactly one implementation.
+//!
+//! Calls that are ours, not Magenta's, are in [`ext`].
 //!
 //! Conventions:
 //! - Functions take and return raw handle values ([`RawHandle`]); ownership
@@ -14,16 +20,13 @@
 //!   [`Sink`](mx_core::storage::Sink)s: slices from Rust, user pointers from
 //!   C. Checks that concern C pointers alone (a NULL buffer with a non-zero
 //!   size, NULL out-parameters) belong to the C ABI and happen there first.
-//!
-//! The handle lookup of every call is `with_handle`: `BAD_HANDLE`, then the
-//! rights (`ACCESS_DENIED`), then the caller checks the type (`WRONG_TYPE`).
 
 mod event;
+pub mod ext;
 mod handle;
 mod object;
 mod port;
 mod socket;
-mod task;
 mod time;
 
 pub use event::{event_create, eventpair_create};
@@ -33,15 +36,14 @@ pub use object::{
     object_wait_many, object_wait_one, InfoCount,
 };
 pub use port::{object_wait_async, port_cancel, port_create, port_queue, port_wait};
-pub use socket::{socket_create, socket_is_datagram, socket_read, socket_wait_room, socket_write};
-pub use task::{object_wait_waker, WakerRegistration, WakerWait, Wanted};
+pub use socket::{socket_create, socket_read, socket_write};
 pub use time::{deadline_after, nanosleep, time_get};
 
-use mx_core::{RawHandle, Rights, Status};
+use mx_core::{RawHandle, Rights, Side, Status};
 
-use crate::object::{Kernel, Object};
-use crate::sync::{try_arc, Arc};
-use crate::table::{Entry, HandleTable};
+use crate::object::{End, Object};
+use crate::sync::try_arc;
+use crate::table::table;
 
 /// An error that still reports an out-parameter, as C callers see it (for
 /// example the signals observed by a wait that timed out).
@@ -53,18 +55,12 @@ pub struct ErrorWith<T> {
     pub value: Option<T>,
 }
 
-impl<T> ErrorWith<T> {
-    fn bare(status: Status) -> ErrorWith<T> {
+impl<T> From<Status> for ErrorWith<T> {
+    fn from(status: Status) -> ErrorWith<T> {
         ErrorWith {
             status,
             value: None,
         }
-    }
-}
-
-impl<T> From<Status> for ErrorWith<T> {
-    fn from(status: Status) -> ErrorWith<T> {
-        ErrorWith::bare(status)
     }
 }
 
@@ -74,49 +70,30 @@ impl<T> From<ErrorWith<T>> for Status {
     }
 }
 
-#[cfg(not(loom))]
-static TABLE: HandleTable = HandleTable::new();
-
-#[cfg(loom)]
-loom::lazy_static! {
-    static ref TABLE: HandleTable = HandleTable::new();
+/// Allocates `object` and gives its one end a handle with `rights`.
+fn add_one(object: Object, rights: Rights) -> Result<RawHandle, Status> {
+    let object = try_arc(object)?;
+    table().add(|| {
+        Ok((
+            End {
+                object,
+                side: Side::A,
+            },
+            rights,
+        ))
+    })
 }
 
-/// The process's handle table.
-pub(crate) fn table() -> &'static HandleTable {
-    &TABLE
-}
-
-/// Looks `handle` up, checks that it has `rights`, and runs `f` on its entry
-/// under the table's read lock (see [`crate::table`]).
-pub(crate) fn with_handle<R>(
-    handle: RawHandle,
-    rights: Rights,
-    f: impl FnOnce(&Entry) -> Result<R, Status>,
-) -> Result<R, Status> {
-    table().with(handle, |entry| {
-        if !entry.rights.contains(rights) {
-            return Err(Status::ACCESS_DENIED);
-        }
-        f(entry)
-    })?
-}
-
-/// Allocates a kernel object.
-fn new_kernel(kernel: Kernel) -> Result<Arc<Kernel>, Status> {
-    try_arc(kernel)
-}
-
-/// Adds handles for both ends of a new peered object.
-fn add_pair(kernel: Kernel, rights: Rights) -> Result<(RawHandle, RawHandle), Status> {
-    let kernel = new_kernel(kernel)?;
-    let a = Object {
-        kernel: kernel.clone(),
-        side: mx_core::Side::A,
+/// Allocates the peered `object` and gives each end a handle with `rights`.
+fn add_pair(object: Object, rights: Rights) -> Result<(RawHandle, RawHandle), Status> {
+    let object = try_arc(object)?;
+    let a = End {
+        object: object.clone(),
+        side: Side::A,
     };
-    let b = Object {
-        kernel,
-        side: mx_core::Side::B,
+    let b = End {
+        object,
+        side: Side::B,
     };
     let first = table().add(|| Ok((a, rights)))?;
     match table().add(|| Ok((b, rights))) {
@@ -127,9 +104,4 @@ fn add_pair(kernel: Kernel, rights: Rights) -> Result<(RawHandle, RawHandle), St
             Err(status)
         }
     }
-}
-
-/// Live handles in the process (for leak tests).
-pub fn handle_count() -> usize {
-    table().len()
 }

@@ -1,11 +1,12 @@
 //! Port system calls.
 
 use mx_core::abi::{PortPacket, PKT_TYPE_USER, WAIT_ASYNC_ONCE, WAIT_ASYNC_REPEATING};
-use mx_core::{RawHandle, Rights, Side, Signals, Status, Time};
+use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
-use super::{new_kernel, table, with_handle};
-use crate::object::{Kernel, Object, Port};
-use crate::sync::{counters, try_arc, Parker};
+use super::add_one;
+use crate::object::{port, Object, Port, Waitable};
+use crate::sync::{counters, try_arc, Arc, Parker};
+use crate::table::table;
 use crate::time::now;
 
 /// `mx_port_create`—Creates a port: a queue of packets.
@@ -18,16 +19,7 @@ pub fn port_create(options: u32) -> Result<RawHandle, Status> {
     if options != 0 {
         return Err(Status::INVALID_ARGS);
     }
-    let kernel = new_kernel(Kernel::Port(try_arc(Port::new())?))?;
-    table().add(|| {
-        Ok((
-            Object {
-                kernel,
-                side: Side::A,
-            },
-            Rights::PORT_DEFAULT,
-        ))
-    })
+    add_one(Object::Port(try_arc(Port::new())?), Rights::PORT_DEFAULT)
 }
 
 /// `mx_port_queue`—Queues a user packet.
@@ -50,9 +42,7 @@ pub fn port_queue(handle: RawHandle, packet: &PortPacket, size: usize) -> Result
         type_: PKT_TYPE_USER,
         ..*packet
     };
-    with_handle(handle, Rights::WRITE, |entry| {
-        entry.kernel.port_queue(packet)
-    })
+    table().find::<Port, _>(handle, Rights::WRITE, |found| found.target.queue(packet))
 }
 
 /// `mx_port_wait`—Takes the oldest packet, waiting until `deadline` for one.
@@ -71,11 +61,8 @@ pub fn port_wait(handle: RawHandle, deadline: Time, size: usize) -> Result<PortP
     if size != 0 {
         return Err(Status::INVALID_ARGS);
     }
-    let kernel = with_handle(handle, Rights::READ, |entry| {
-        entry.kernel.port()?;
-        Ok(entry.kernel.clone())
-    })?;
-    if let Some(packet) = kernel.port_take(handle, None)? {
+    let port = table().find::<Port, _>(handle, Rights::READ, |found| Ok(found.target.clone()))?;
+    if let Some(packet) = port.take(handle, None)? {
         return Ok(packet);
     }
     if deadline != Time::INFINITE && deadline <= now() {
@@ -83,11 +70,13 @@ pub fn port_wait(handle: RawHandle, deadline: Time, size: usize) -> Result<PortP
     }
     let parker = try_arc(Parker::new())?;
     let id = counters::observer_id();
-    match with_handle(handle, Rights::READ, |entry| {
-        entry.kernel.port_take(handle, Some((id, &parker)))
+    // Registered under the handle's lookup, so that a concurrent close
+    // either comes first or sees the waiter.
+    match table().find::<Port, _>(handle, Rights::READ, |found| {
+        found.target.take(handle, Some((id, &parker)))
     }) {
         Ok(Some(packet)) => Ok(packet),
-        Ok(None) => kernel.port_park(id, &parker, deadline),
+        Ok(None) => port.park(id, &parker, deadline),
         // The handle was valid when the wait began: it was closed since.
         Err(Status::BAD_HANDLE) => Err(Status::CANCELED),
         Err(status) => Err(status),
@@ -103,12 +92,10 @@ pub fn port_wait(handle: RawHandle, deadline: Time, size: usize) -> Result<PortP
 /// - `NOT_FOUND`: no wait and no queued packet matched.
 #[doc(alias = "mx_port_cancel")]
 pub fn port_cancel(port: RawHandle, source: RawHandle, key: u64) -> Result<(), Status> {
-    let port_kernel = with_handle(port, Rights::WRITE, |entry| {
-        entry.kernel.port()?;
-        Ok(entry.kernel.clone())
-    })?;
-    with_handle(source, Rights::READ, |entry| {
-        entry.kernel.port_cancel(&port_kernel, source, key)
+    let port: Arc<Port> =
+        table().find::<Port, _>(port, Rights::WRITE, |found| Ok(found.target.clone()))?;
+    table().find::<crate::object::Any, _>(source, Rights::READ, |found| {
+        Port::cancel(&port, found.target, source, key)
     })
 }
 
@@ -140,27 +127,14 @@ pub fn object_wait_async(
     signals: Signals,
     options: u32,
 ) -> Result<(), Status> {
-    let port_kernel = with_handle(port, Rights::WRITE, |entry| {
-        entry.kernel.port()?;
-        Ok(entry.kernel.clone())
-    })?;
-    with_handle(handle, Rights::READ, |entry| {
-        if !entry.kernel.is_waitable() {
-            return Err(Status::NOT_SUPPORTED);
-        }
+    let port: Arc<Port> =
+        table().find::<Port, _>(port, Rights::WRITE, |found| Ok(found.target.clone()))?;
+    table().find::<Waitable, _>(handle, Rights::READ, |found| {
         let repeating = match options {
             WAIT_ASYNC_ONCE => false,
             WAIT_ASYNC_REPEATING => true,
             _ => return Err(Status::INVALID_ARGS),
         };
-        crate::object::port::wait_async(
-            &entry.kernel,
-            entry.side(),
-            handle,
-            &port_kernel,
-            key,
-            signals,
-            repeating,
-        )
+        port::wait_async(&found.end(), handle, &port, key, signals, repeating)
     })
 }

@@ -1,15 +1,12 @@
 //! Socket system calls.
 
 use mx_core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
-use mx_core::observer::Wanted;
-use mx_core::socket::SOCKET_CAPACITY;
 use mx_core::storage::{Sink, Source};
-use mx_core::{RawHandle, Rights, Status, Time};
+use mx_core::{RawHandle, Rights, Status};
 
-use super::object::wait_registered;
-use super::{add_pair, with_handle};
-use crate::object::wait::spin_until;
-use crate::object::{Kernel, SocketPair};
+use super::add_pair;
+use crate::object::{Object, SocketPair};
+use crate::table::table;
 
 /// `mx_socket_create`—Creates a socket: a connected pair of endpoints.
 ///
@@ -27,7 +24,7 @@ pub fn socket_create(options: u32) -> Result<(RawHandle, RawHandle), Status> {
         _ => return Err(Status::INVALID_ARGS),
     };
     add_pair(
-        Kernel::Socket(SocketPair::new(datagram)),
+        Object::Socket(SocketPair::new(datagram)),
         Rights::SOCKET_DEFAULT,
     )
 }
@@ -57,18 +54,10 @@ pub fn socket_write<S: Source + ?Sized>(
     options: u32,
     src: &S,
 ) -> Result<usize, Status> {
-    with_handle(handle, Rights::WRITE, |entry| {
-        let kernel = &entry.kernel;
-        if !matches!(**kernel, Kernel::Socket(_)) {
-            return Err(Status::WRONG_TYPE);
-        }
-        match options {
-            0 => kernel.socket_write(entry.side(), src),
-            SOCKET_HALF_CLOSE if src.is_empty() => {
-                kernel.socket_half_close(entry.side()).map(|()| 0)
-            }
-            _ => Err(Status::INVALID_ARGS),
-        }
+    table().find::<SocketPair, _>(handle, Rights::WRITE, |found| match options {
+        0 => found.target.write(found.side, src),
+        SOCKET_HALF_CLOSE if src.is_empty() => found.target.half_close(found.side).map(|()| 0),
+        _ => Err(Status::INVALID_ARGS),
     })
 }
 
@@ -95,61 +84,8 @@ pub fn socket_read<D: Sink + ?Sized>(
     if options != 0 {
         return Err(Status::INVALID_ARGS);
     }
-    with_handle(handle, Rights::READ, |entry| match dst {
-        None => entry.kernel.socket_outstanding(entry.side()),
-        Some(dst) => entry.kernel.socket_read(entry.side(), dst),
-    })
-}
-
-/// Not a Magenta call: blocks until `need` payload bytes can be written to
-/// the socket `handle` at once, or a write through it would fail whatever
-/// the room (the peer closed, or this end half-closed, perhaps through
-/// another handle), or `deadline` passes.
-///
-/// This is how every blocking writer sleeps. It watches no signal:
-/// `WRITABLE` stays asserted while a datagram does not fit (SPEC 4), and
-/// `PEER_CLOSED` stays asserted after the peer half-closed while the peer
-/// can still read; a writer woken by either would find no room and spin.
-///
-/// # Errors
-/// - `BAD_HANDLE`, `ACCESS_DENIED` (no `WRITE`), `WRONG_TYPE`.
-/// - `TIMED_OUT`, `CANCELED` (the handle was closed meanwhile), `NO_MEMORY`.
-pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Result<(), Status> {
-    let object = with_handle(handle, Rights::WRITE, |entry| match &*entry.kernel {
-        Kernel::Socket(_) => Ok(entry.object()),
-        _ => Err(Status::WRONG_TYPE),
-    })?;
-    // While spinning, wait for a good share of the capacity to be free, so
-    // a writer that outpaces its reader writes in batches instead of taking
-    // every byte the reader frees (and the cache line with it). Parked, it
-    // waits for exactly `need`: the reader may never free more.
-    let batch = need.max(SOCKET_CAPACITY / 8);
-    let fits = || {
-        object
-            .kernel
-            .socket_room(object.side)
-            .map_or(true, |room| room.is_none_or(|room| room >= batch))
-    };
-    if spin_until(deadline, fits) {
-        return Ok(());
-    }
-    wait_registered(
-        handle,
-        Rights::WRITE,
-        &object,
-        Wanted::Room(need.max(1)),
-        deadline,
-    )
-    .map(|_| ())
-    .map_err(Status::from)
-}
-
-/// Not a Magenta call: whether the socket `handle` is in datagram mode.
-///
-/// # Errors
-/// - `BAD_HANDLE`, `WRONG_TYPE`.
-pub fn socket_is_datagram(handle: RawHandle) -> Result<bool, Status> {
-    with_handle(handle, Rights::NONE, |entry| {
-        entry.kernel.socket_is_datagram()
+    table().find::<SocketPair, _>(handle, Rights::READ, |found| match dst {
+        None => Ok(found.target.outstanding(found.side)),
+        Some(dst) => found.target.read(found.side, dst),
     })
 }

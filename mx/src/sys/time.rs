@@ -30,14 +30,6 @@ pub fn deadline_after(nanoseconds: u64) -> Time {
 /// for `MX_TIME_INFINITE`). Always `Ok`.
 #[doc(alias = "mx_nanosleep")]
 pub fn nanosleep(deadline: Time) -> Result<(), Status> {
-    loop {
-        let current = now();
-        if current >= deadline {
-            return Ok(());
-        }
-        let remaining = deadline
-            .remaining_since(current)
-            .unwrap_or(Duration::from_secs(3600));
-        std::thread::sleep(remaining);
-    }
+    crate::object::wait::sleep_until(deadline);
+    Ok(())
 }

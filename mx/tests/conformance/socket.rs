@@ -313,7 +313,7 @@ fn socket_write_zero_length_datagram_queues_nothing_between_datagrams() {
 #[test]
 fn socket_write_zero_length_when_full() {
     for s in Pair::both_modes() {
-        if sys::socket_is_datagram(s.a) == Ok(true) {
+        if sys::ext::socket_is_datagram(s.a) == Ok(true) {
             assert_eq!(write(s.a, &pattern(1, CAP)), Ok(CAP));
         } else {
             fill(s.a);
@@ -1079,7 +1079,7 @@ fn socket_write_half_close_peer_reads_rest_then_peer_closed() {
         assert_eq!(write(s.a, b"two"), Ok(3));
         assert_eq!(half_close(s.a), Ok(0));
         expect_both(&s, L, W | R | P | L);
-        let n = if sys::socket_is_datagram(s.a) == Ok(true) {
+        let n = if sys::ext::socket_is_datagram(s.a) == Ok(true) {
             3
         } else {
             6

@@ -1,0 +1,132 @@
+//! Calls that are ours, not Magenta's: what the safe API and the async
+//! adapters need beyond the system calls.
+//!
+//! - [`socket_wait_room`]: how every blocking socket writer sleeps.
+//! - [`object_wait_waker`]: how an async runtime adapter (`mx-tokio`) waits.
+//!   It registers the task's waker directly on the object, as one more
+//!   observer: no thread, no file descriptor and no timer per wait. The
+//!   registration is removed when it fires (the task is woken and polls
+//!   again) or when its [`WakerWait`] is dropped, so a future re-registers
+//!   on every `Pending` and leaves nothing behind when dropped.
+//! - [`socket_is_datagram`], [`handle_count`], [`live_objects`]: queries.
+
+use core::task::Waker;
+
+pub use mx_core::observer::Wanted;
+use mx_core::{RawHandle, Rights, Signals, Status, Time};
+
+use crate::object::watch::{self, Observable, ObserveRequest, Observed, Waiting};
+use crate::object::{wait, End, SocketPair, Waitable};
+use crate::sync::counters;
+use crate::table::table;
+
+/// Blocks until `need` payload bytes can be written to the socket `handle`
+/// at once, or a write through it would fail whatever the room (the peer
+/// closed, or this end half-closed, perhaps through another handle), or
+/// `deadline` passes.
+///
+/// This is how every blocking writer sleeps. It watches no signal:
+/// `WRITABLE` stays asserted while a datagram does not fit (SPEC 4), and
+/// `PEER_CLOSED` stays asserted after the peer half-closed while the peer
+/// can still read; a writer woken by either would find no room and spin.
+///
+/// # Errors
+/// - `BAD_HANDLE`, `ACCESS_DENIED` (no `WRITE`), `WRONG_TYPE`.
+/// - `TIMED_OUT`, `CANCELED` (the handle was closed meanwhile), `NO_MEMORY`.
+pub fn socket_wait_room(handle: RawHandle, need: usize, deadline: Time) -> Result<(), Status> {
+    wait::wait_room(handle, need, deadline)
+}
+
+/// Whether the socket `handle` is in datagram mode.
+///
+/// # Errors
+/// - `BAD_HANDLE`, `WRONG_TYPE`.
+pub fn socket_is_datagram(handle: RawHandle) -> Result<bool, Status> {
+    table().find::<SocketPair, _>(handle, Rights::NONE, |found| Ok(found.target.is_datagram()))
+}
+
+/// Live handles in the process (for leak tests).
+pub fn handle_count() -> usize {
+    table().len()
+}
+
+/// Objects alive in this process (a socket pair or an eventpair counts as
+/// one), for leak tests.
+pub fn live_objects() -> usize {
+    counters::live_objects()
+}
+
+/// A task's registration on an object; removed when dropped.
+#[derive(Debug)]
+pub struct WakerWait {
+    end: End,
+    id: u64,
+}
+
+impl Drop for WakerWait {
+    fn drop(&mut self) {
+        // Gone already if it fired.
+        if let Some(observable) = self.end.object.observable() {
+            let _ = watch::unobserve(observable, self.id);
+        }
+    }
+}
+
+/// What [`object_wait_waker`] did.
+#[derive(Debug)]
+pub enum WakerRegistration {
+    /// The condition holds now (nothing was registered): the signals.
+    Ready(Signals),
+    /// The waker will be woken when it holds, or when the handle is closed.
+    Waiting(WakerWait),
+}
+
+/// Registers `waker` to be woken once `wanted` holds on the object `handle`
+/// names.
+///
+/// - [`Wanted::Signals`]: any of the signals is asserted, like
+///   `mx_object_wait_one` (needs `READ`).
+/// - [`Wanted::Room`]: the handle is a socket (needs `WRITE`) and that many
+///   payload bytes can be written at once, or a write through it would fail
+///   whatever the room (peer closed, this end half-closed). This is what
+///   every async writer waits for; it never fires on signals, so a writer
+///   whose peer half-closed sleeps until the peer reads.
+///
+/// # Errors
+/// - `BAD_HANDLE`, `ACCESS_DENIED`, `NOT_SUPPORTED` (not waitable),
+///   `WRONG_TYPE` (room waits on a non-socket).
+/// - `NO_MEMORY`.
+pub fn object_wait_waker(
+    handle: RawHandle,
+    wanted: Wanted,
+    waker: &Waker,
+) -> Result<WakerRegistration, Status> {
+    let request = ObserveRequest {
+        handle,
+        wanted,
+        always: false,
+        repeating: false,
+        kind: Waiting::Task(waker.clone()),
+    };
+    match wanted {
+        Wanted::Signals(_) => table().find::<Waitable, _>(handle, Rights::READ, |found| {
+            register(found.target, found.side, found.end(), request)
+        }),
+        Wanted::Room(_) => table().find::<SocketPair, _>(handle, Rights::WRITE, |found| {
+            register(found.target, found.side, found.end(), request)
+        }),
+    }
+}
+
+/// Registers a task observer on `target`; runs under the handle's lookup.
+fn register(
+    target: &(impl Observable + ?Sized),
+    side: mx_core::Side,
+    end: End,
+    request: ObserveRequest,
+) -> Result<WakerRegistration, Status> {
+    match watch::observe(target, side, request)? {
+        Observed::Now(current) => Ok(WakerRegistration::Ready(current)),
+        Observed::Registered { id, .. } => Ok(WakerRegistration::Waiting(WakerWait { end, id })),
+    }
+}
