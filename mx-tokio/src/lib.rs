@@ -10,7 +10,7 @@
 //! # How waiting works
 //!
 //! A pending operation registers the task's waker directly on the object's
-//! signal state ([`mx::ext::object_wait_waker`]), as one more observer: no
+//! signal state ([`mx::sys::ext::object_wait_waker`]), as one more observer: no
 //! thread, file descriptor or timer per socket, and any number of tasks and
 //! blocking threads may wait on the same object at once. The registration
 //! is renewed on every `Pending` and removed when the future (or socket) is
