@@ -15,6 +15,8 @@
 //!   `unsafe`: `socketpair`, `send`/`recv` on `SOCK_SEQPACKET`, `epoll`,
 //!   CPU affinity (pinning) and `RLIMIT_NOFILE` (100k socketpairs are 200k
 //!   descriptors).
+//! - `crossbeam-channel`: a reference in the datagram workload, the bounded
+//!   channel a Rust program would use instead for messages between threads.
 
 #![forbid(unsafe_code)]
 

@@ -52,7 +52,7 @@ impl Workload {
         let timed = config.reps + 1;
         match self {
             Workload::Stream => 4 * timed,
-            Workload::Datagram => 3 * timed,
+            Workload::Datagram => 4 * timed,
             Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
             Workload::Idle => 2 * (config.idle_reps + 1),
             Workload::FanIn => 3 * timed,
@@ -382,8 +382,23 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A configuration small enough for unit tests.
+    pub(crate) fn tiny_config() -> Config {
+        Config {
+            reps: 1,
+            stream_bytes: 1 << 20,
+            datagrams: 2_000,
+            rounds: 200,
+            idle_pairs: 100,
+            idle_reps: 1,
+            fanin_pairs: 4,
+            fanin_messages: 1_000,
+            workloads: Workload::ALL.to_vec(),
+        }
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
