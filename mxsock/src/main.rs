@@ -15,6 +15,9 @@
 //!   `unsafe`: `socketpair`, `send`/`recv` on `SOCK_SEQPACKET`, `epoll`,
 //!   CPU affinity (pinning) and `RLIMIT_NOFILE` (100k socketpairs are 200k
 //!   descriptors).
+//! - `mx-tokio`, `tokio`: the async stream workload (`AsyncSocket` against
+//!   tokio's `UnixStream` on a `current_thread` runtime, with
+//!   `tokio::io::duplex` as its reference).
 //! - `crossbeam-channel`: a reference in the datagram workload, the bounded
 //!   channel a Rust program would use instead for messages between threads.
 
@@ -76,6 +79,9 @@ struct BenchArgs {
     /// Stream workload: MiB per run.
     #[arg(long, value_name = "MIB")]
     stream_mib: Option<u64>,
+    /// Async stream workload: MiB per run.
+    #[arg(long, value_name = "MIB")]
+    async_stream_mib: Option<u64>,
     /// Datagram workload: 64-byte messages per run.
     #[arg(long, value_name = "COUNT")]
     datagrams: Option<u64>,
@@ -107,6 +113,7 @@ impl BenchArgs {
             Config {
                 reps: 3,
                 stream_bytes: 256 << 20,
+                async_stream_bytes: 16 << 20,
                 datagrams: 200_000,
                 rounds: 4_000,
                 idle_pairs: 100_000,
@@ -119,6 +126,7 @@ impl BenchArgs {
             Config {
                 reps: 5,
                 stream_bytes: 512 << 20,
+                async_stream_bytes: 64 << 20,
                 datagrams: 300_000,
                 rounds: 10_000,
                 idle_pairs: 100_000,
@@ -131,6 +139,9 @@ impl BenchArgs {
         Config {
             reps: self.reps.unwrap_or(base.reps).max(1),
             stream_bytes: self.stream_mib.map_or(base.stream_bytes, |mib| mib << 20),
+            async_stream_bytes: self
+                .async_stream_mib
+                .map_or(base.async_stream_bytes, |mib| mib << 20),
             datagrams: self.datagrams.unwrap_or(base.datagrams),
             rounds: self.rounds.unwrap_or(base.rounds),
             idle_pairs: self.pairs.unwrap_or(base.idle_pairs),

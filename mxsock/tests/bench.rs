@@ -16,6 +16,7 @@ fn tiny_bench(args: &[&str]) -> Output {
             "--rounds",
             "200",
         ])
+        .args(["--async-stream-mib", "1"])
         .args(["--pairs", "2000", "--idle-reps", "1"])
         .args(["--fanin-pairs", "8", "--fanin-messages", "2000"])
         .args(args)
@@ -39,6 +40,7 @@ fn every_workload_runs_and_verifies_its_data() {
     let ids: Vec<&str> = rows.iter().filter_map(|row| row["id"].as_str()).collect();
     let mut expected = vec![
         "stream",
+        "async_stream",
         "datagram",
         "rtt_same_cpu_median",
         "rtt_same_cpu_p99",

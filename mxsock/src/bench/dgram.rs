@@ -1,4 +1,4 @@
-//! Workload 2: 64-byte datagram message rate.
+//! Workload 3: 64-byte datagram message rate.
 //!
 //! A writer thread sends 64-byte datagrams, each starting with its sequence
 //! number; a reader thread receives them into a 128-byte buffer and checks

@@ -1,4 +1,4 @@
-//! Workload 5: fan-in, one thread serving many socket pairs.
+//! Workload 6: fan-in, one thread serving many socket pairs.
 //!
 //! A client thread sends 64-byte datagrams over many socket pairs (64 by
 //! default), visiting the pairs in a fixed shuffled order, one message each

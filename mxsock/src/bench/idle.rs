@@ -1,4 +1,4 @@
-//! Workload 4: idle footprint and creation rate.
+//! Workload 5: idle footprint and creation rate.
 //!
 //! Creates many socket pairs and holds them: the time to create them gives
 //! the creation rate; the memory they take gives the footprint per idle

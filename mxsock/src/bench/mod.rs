@@ -13,6 +13,7 @@
 //!   scheduler round trip) are measured as one more side of the same
 //!   workload, under the same conditions.
 
+mod async_stream;
 mod dgram;
 mod fanin;
 mod idle;
@@ -35,6 +36,8 @@ pub(crate) type Outcome<T> = Result<T, String>;
 pub(crate) enum Workload {
     /// Stream throughput, 64 KiB writes.
     Stream,
+    /// Async stream throughput on tokio, 64 KiB writes.
+    AsyncStream,
     /// 64-byte datagram message rate.
     Datagram,
     /// 1-byte ping-pong round trip, across CPUs and on one CPU.
@@ -52,6 +55,7 @@ impl Workload {
         let timed = config.reps + 1;
         match self {
             Workload::Stream => 4 * timed,
+            Workload::AsyncStream => 3 * timed,
             Workload::Datagram => 4 * timed,
             Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
             Workload::Idle => 2 * (config.idle_reps + 1),
@@ -60,8 +64,9 @@ impl Workload {
     }
 
     /// Every workload.
-    pub(crate) const ALL: [Workload; 5] = [
+    pub(crate) const ALL: [Workload; 6] = [
         Workload::Stream,
+        Workload::AsyncStream,
         Workload::Datagram,
         Workload::RoundTrip,
         Workload::Idle,
@@ -76,6 +81,8 @@ pub(crate) struct Config {
     pub(crate) reps: usize,
     /// Bytes per stream run.
     pub(crate) stream_bytes: u64,
+    /// Bytes per async stream run.
+    pub(crate) async_stream_bytes: u64,
     /// 64-byte datagrams per run.
     pub(crate) datagrams: u64,
     /// Round trips per ping-pong run.
@@ -371,6 +378,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
         let began = std::time::Instant::now();
         match workload {
             Workload::Stream => rows.extend(stream::run(ctx)?),
+            Workload::AsyncStream => rows.extend(async_stream::run(ctx)?),
             Workload::Datagram => rows.extend(dgram::run(ctx)?),
             Workload::RoundTrip => rows.extend(rtt::run(ctx, notes)?),
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
@@ -390,6 +398,7 @@ pub(crate) mod tests {
         Config {
             reps: 1,
             stream_bytes: 1 << 20,
+            async_stream_bytes: 1 << 20,
             datagrams: 2_000,
             rounds: 200,
             idle_pairs: 100,

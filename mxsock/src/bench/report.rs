@@ -62,7 +62,7 @@ fn ratio(value: f64) -> String {
 }
 
 /// What each reference bound is, by name.
-const BOUNDS_EXPLAINED: [(&str, &str); 6] = [
+const BOUNDS_EXPLAINED: [(&str, &str); 7] = [
     (
         "memcpy",
         "memcpy/2, memcpy: one thread copying 64 KiB blocks into a 256 KiB ring and \
@@ -76,6 +76,13 @@ const BOUNDS_EXPLAINED: [(&str, &str); 6] = [
         "2-CPU ring: the same transfer, checked the same way, between the same two CPUs \
          through a bare ring of four 64 KiB blocks in shared memory (one lock per block, \
          spinning waits): what copying from one CPU's cache to the other's allows.",
+    ),
+    (
+        "tokio::io::duplex",
+        "tokio::io::duplex: the same async transfer, checked the same way, on the same \
+         runtime and CPU, through tokio's in-process stream (a 256 KiB buffer under a lock, \
+         one waker per side): what an async stream within one process costs without a \
+         socket.",
     ),
     (
         "cached-index ring",

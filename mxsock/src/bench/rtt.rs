@@ -1,4 +1,4 @@
-//! Workload 3: 1-byte ping-pong round trip.
+//! Workload 4: 1-byte ping-pong round trip.
 //!
 //! A client thread writes one byte and waits for it to come back; an echo
 //! thread reads it and writes it back. The client times every round trip on
