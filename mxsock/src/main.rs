@@ -29,10 +29,27 @@ mod os;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use bench::{Config, Cpus, Ctx, Report, Workload};
+
+/// The limits of the numeric options, as stated in their help.
+mod limits {
+    /// `--reps`.
+    pub(crate) const REPS: u64 = 1_000;
+    /// `--stream-mib` and `--async-stream-mib`: 1 TiB.
+    pub(crate) const STREAM_MIB: u64 = 1 << 20;
+    /// `--rounds`.
+    pub(crate) const ROUNDS: u64 = 10_000_000;
+    /// `--pairs`.
+    pub(crate) const PAIRS: u64 = 1_000_000;
+    /// `--idle-reps`.
+    pub(crate) const IDLE_REPS: u64 = 100;
+    /// `--fanin-pairs`: what `mx_object_wait_many` takes.
+    pub(crate) const FANIN_PAIRS: u64 = mx::core::abi::WAIT_MANY_MAX_ITEMS as u64;
+}
 
 /// Magenta sockets in Linux user space.
 #[derive(Debug, Parser)]
@@ -52,11 +69,11 @@ enum Command {
     /// Internal: creates and holds socketpairs for `bench`'s idle workload.
     #[command(hide = true)]
     HoldSocketpairs {
-        /// How many pairs.
-        #[arg(long)]
+        /// How many pairs, at least 1.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         pairs: u64,
-        /// The CPU to pin to.
-        #[arg(long)]
+        /// The CPU to pin to, 0 to 1,023.
+        #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(0..1024))]
         cpu: usize,
     },
 }
@@ -73,32 +90,69 @@ struct BenchArgs {
     /// Only these workloads (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Workload>,
-    /// Repetitions of each timed workload, per side.
-    #[arg(long)]
+    /// Repetitions of each timed workload, per side: 1 to 1,000 [default: 5,
+    /// --quick: 3].
+    #[arg(long, value_name = "COUNT",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=limits::REPS))]
     reps: Option<usize>,
-    /// Stream workload: MiB per run.
-    #[arg(long, value_name = "MIB")]
+    /// Stream workload: MiB per run, 1 to 1,048,576 (1 TiB) [default: 512,
+    /// --quick: 256].
+    ///
+    /// The stream is generated and checked as it goes: the size costs time,
+    /// not memory.
+    #[arg(long, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=limits::STREAM_MIB))]
     stream_mib: Option<u64>,
-    /// Async stream workload: MiB per run.
-    #[arg(long, value_name = "MIB")]
+    /// Async stream workload: MiB per run, 1 to 1,048,576 (1 TiB) [default:
+    /// 64, --quick: 16].
+    #[arg(long, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=limits::STREAM_MIB))]
     async_stream_mib: Option<u64>,
-    /// Datagram workload: 64-byte messages per run.
-    #[arg(long, value_name = "COUNT")]
+    /// Datagram workload: 64-byte messages per run, at least 1 [default:
+    /// 300,000, --quick: 200,000].
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     datagrams: Option<u64>,
-    /// Round-trip workload: round trips per run.
-    #[arg(long, value_name = "COUNT")]
+    /// Round-trip workload: round trips per run, 1 to 10,000,000 [default:
+    /// 10,000, --quick: 4,000].
+    ///
+    /// Every round trip's time is kept until the percentiles are taken (8
+    /// bytes each).
+    #[arg(long, value_name = "COUNT",
+          value_parser = clap::value_parser!(u64).range(1..=limits::ROUNDS))]
     rounds: Option<u64>,
-    /// Idle workload: pairs created (and held) per run.
-    #[arg(long, value_name = "COUNT")]
+    /// Idle workload: pairs created (and held) per run, 1 to 1,000,000, and
+    /// see --help [default: 100,000].
+    ///
+    /// Every pair stays open until the workload ends, so the workload holds
+    /// (idle-reps + 1/8) x pairs of each kind at once (the 1/8 is the
+    /// warm-up), and that must be at most 2,000,000: Magenta's handle table
+    /// holds 4,194,304 handles, two per pair. Each socketpair is two open
+    /// files: they are held by helper processes of (hard RLIMIT_NOFILE minus
+    /// 64) / 2 pairs each, and must fit in the system's open-file limit
+    /// (fs.file-max). Both limits are checked before the run starts.
+    #[arg(long, value_name = "COUNT",
+          value_parser = clap::value_parser!(u64).range(1..=limits::PAIRS))]
     pairs: Option<u64>,
-    /// Idle workload: repetitions per side.
-    #[arg(long, value_name = "COUNT")]
+    /// Idle workload: repetitions per side, 1 to 100 [default: 3, --quick:
+    /// 1].
+    ///
+    /// Bounded with --pairs: see there.
+    #[arg(long, value_name = "COUNT",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=limits::IDLE_REPS))]
     idle_reps: Option<usize>,
-    /// Fan-in workload: socket pairs served by one thread.
-    #[arg(long, value_name = "COUNT")]
+    /// Fan-in workload: socket pairs served by one thread, 1 to 1,024
+    /// [default: 64].
+    ///
+    /// 1,024 is the most handles `mx_object_wait_many` takes. The socketpair
+    /// side keeps two open files per pair in this process: the soft
+    /// RLIMIT_NOFILE is raised for them if needed, and the run stops before
+    /// it starts if the hard limit is too low.
+    #[arg(long, value_name = "COUNT",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=limits::FANIN_PAIRS))]
     fanin_pairs: Option<usize>,
-    /// Fan-in workload: messages per run.
-    #[arg(long, value_name = "COUNT")]
+    /// Fan-in workload: messages per run, at least 1 [default: 250,000,
+    /// --quick: 100,000].
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     fanin_messages: Option<u64>,
     /// No progress bar.
     #[arg(long)]
@@ -137,7 +191,7 @@ impl BenchArgs {
             }
         };
         Config {
-            reps: self.reps.unwrap_or(base.reps).max(1),
+            reps: self.reps.unwrap_or(base.reps),
             stream_bytes: self.stream_mib.map_or(base.stream_bytes, |mib| mib << 20),
             async_stream_bytes: self
                 .async_stream_mib
@@ -145,7 +199,7 @@ impl BenchArgs {
             datagrams: self.datagrams.unwrap_or(base.datagrams),
             rounds: self.rounds.unwrap_or(base.rounds),
             idle_pairs: self.pairs.unwrap_or(base.idle_pairs),
-            idle_reps: self.idle_reps.unwrap_or(base.idle_reps).max(1),
+            idle_reps: self.idle_reps.unwrap_or(base.idle_reps),
             fanin_pairs: self.fanin_pairs.unwrap_or(base.fanin_pairs),
             fanin_messages: self.fanin_messages.unwrap_or(base.fanin_messages),
             workloads: if self.only.is_empty() {
@@ -221,5 +275,97 @@ fn main() -> ExitCode {
             eprintln!("mxsock: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// `mxsock bench` with `args`.
+    fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["mxsock", "bench"].iter().chain(args))?;
+        match cli.command {
+            Command::Bench(bench) => Ok(bench),
+            Command::HoldSocketpairs { .. } => unreachable!("parsed bench"),
+        }
+    }
+
+    /// The options of `mxsock bench` that take a number.
+    fn numeric_options() -> Vec<String> {
+        let command = Cli::command();
+        let bench = command
+            .find_subcommand("bench")
+            .expect("a bench subcommand");
+        bench
+            .get_arguments()
+            .filter(|arg| {
+                arg.get_value_names()
+                    .is_some_and(|names| names.iter().any(|n| n == "COUNT" || n == "MIB"))
+            })
+            .filter_map(|arg| arg.get_long().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn every_numeric_option_rejects_zero_and_states_its_range() {
+        let options = numeric_options();
+        assert_eq!(options.len(), 9, "{options:?}");
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("bench")
+            .expect("a bench subcommand")
+            .render_long_help()
+            .to_string();
+        for option in &options {
+            let flag = format!("--{option}");
+            let error = parse(&[&flag, "0"]).err();
+            assert_eq!(
+                error.map(|e| e.kind()),
+                Some(clap::error::ErrorKind::ValueValidation),
+                "{flag} 0"
+            );
+            assert!(parse(&[&flag, "1"]).is_ok(), "{flag} 1");
+            assert!(parse(&[&flag, "x"]).is_err(), "{flag} x");
+            let text = &help[help.find(&flag).expect("documented")..];
+            let first_line = text.lines().nth(1).unwrap_or_default();
+            assert!(
+                first_line.contains(" 1 to ") || first_line.contains("at least 1"),
+                "{flag}: no range in {first_line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_issue_s_cases_are_refused() {
+        for args in [
+            ["--reps", "0"],
+            ["--stream-mib", "0"],
+            ["--pairs", "0"],
+            ["--fanin-pairs", "1025"],
+            ["--pairs", "1000001"],
+            ["--rounds", "10000001"],
+        ] {
+            assert!(parse(&args).is_err(), "{args:?}");
+        }
+        let args = parse(&["--fanin-pairs", "1024", "--reps", "1000"]).expect("in range");
+        assert_eq!(
+            (args.config().fanin_pairs, args.config().reps),
+            (1024, 1000)
+        );
+    }
+
+    #[test]
+    fn the_limits_in_the_help_are_the_code_s() {
+        // The help says 1,024 and 4,194,304 in words (and the idle
+        // workload's tests check its 2,000,000).
+        assert_eq!(limits::FANIN_PAIRS, 1024);
+        assert_eq!(
+            mx::core::handle::BUCKETS * mx::core::handle::BUCKET_CAPACITY,
+            4_194_304
+        );
+        assert_eq!(limits::STREAM_MIB << 20, 1 << 40);
     }
 }

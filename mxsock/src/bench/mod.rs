@@ -370,6 +370,15 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
             .into_iter()
             .filter(|workload| ctx.config.workloads.contains(workload))
     };
+    // Limits that depend on the machine or on two options at once: checked
+    // now, not after the workloads before them have run.
+    for workload in selected() {
+        match workload {
+            Workload::Idle => idle::preflight(ctx.config.idle_pairs, ctx.config.idle_reps)?,
+            Workload::FanIn => fanin::preflight(ctx.config.fanin_pairs)?,
+            _ => {}
+        }
+    }
     let runs: usize = selected()
         .map(|workload| workload.runs(&ctx.config, &ctx.cpus))
         .sum();
