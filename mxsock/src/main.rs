@@ -84,6 +84,10 @@ struct BenchArgs {
     /// Print the report as JSON on standard output instead of the table.
     #[arg(long)]
     json: bool,
+    /// With the table: what the columns and each reference bound are, and
+    /// the notes (components of figures, what was not measured).
+    #[arg(long, short)]
+    verbose: bool,
     /// A shorter run: fewer repetitions, smaller sizes.
     #[arg(long)]
     quick: bool,
@@ -258,7 +262,7 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         println!("{json}");
     } else {
-        print!("{}", report.render());
+        print!("{}", report.render(args.verbose));
     }
     Ok(())
 }

@@ -63,6 +63,18 @@ impl Workload {
         }
     }
 
+    /// Its name on the command line (`--only`) and in progress lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Workload::Stream => "stream",
+            Workload::AsyncStream => "async-stream",
+            Workload::Datagram => "datagram",
+            Workload::RoundTrip => "round-trip",
+            Workload::Idle => "idle",
+            Workload::FanIn => "fan-in",
+        }
+    }
+
     /// Every workload.
     pub(crate) const ALL: [Workload; 6] = [
         Workload::Stream,
@@ -415,6 +427,15 @@ pub(crate) mod tests {
             fanin_pairs: 4,
             fanin_messages: 1_000,
             workloads: Workload::ALL.to_vec(),
+        }
+    }
+
+    #[test]
+    fn workload_names_are_the_command_line_s() {
+        use clap::ValueEnum;
+        for workload in Workload::ALL {
+            let value = workload.to_possible_value().expect("a value");
+            assert_eq!(workload.name(), value.get_name());
         }
     }
 
