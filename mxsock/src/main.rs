@@ -9,7 +9,8 @@
 //! Dependencies, and why each is here:
 //! - `mx`: the Magenta sockets under test.
 //! - `clap`: the command line.
-//! - `indicatif`: progress bars on standard error while the run goes on.
+//! - `indicatif`: the progress bar on standard error while the run goes on
+//!   (on a terminal; elsewhere a line per workload).
 //! - `serde`, `serde_json`: the `--json` report.
 //! - `rustix`: the Linux side through safe wrappers, so this crate needs no
 //!   `unsafe`: `socketpair`, `send`/`recv` on `SOCK_SEQPACKET`, `epoll`,
@@ -25,15 +26,16 @@
 
 mod bench;
 mod os;
+mod progress;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use bench::{Config, Cpus, Ctx, Report, Workload};
+use progress::Progress;
 
 /// The limits of the numeric options, as stated in their help.
 mod limits {
@@ -158,7 +160,8 @@ struct BenchArgs {
     /// --quick: 100,000].
     #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     fanin_messages: Option<u64>,
-    /// No progress bar.
+    /// No progress on standard error: neither the bar (shown on a terminal)
+    /// nor the line per workload (printed otherwise).
     #[arg(long)]
     no_progress: bool,
 }
@@ -215,22 +218,6 @@ impl BenchArgs {
     }
 }
 
-/// The progress bar: on standard error, hidden when asked or when standard
-/// error is not a terminal.
-fn progress_bar(hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}
-
 /// `mxsock bench`.
 fn bench(args: &BenchArgs) -> Result<(), String> {
     let began = Instant::now();
@@ -238,10 +225,10 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     let ctx = Ctx {
         config: args.config(),
         cpus: Cpus::from_allowed(&allowed),
-        bar: progress_bar(args.no_progress),
+        progress: Progress::new(args.no_progress),
     };
     let result = bench::run(&ctx);
-    ctx.bar.finish_and_clear();
+    ctx.progress.finish();
     let findings = result?;
     let rows = findings.rows;
     let report = Report {

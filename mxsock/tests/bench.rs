@@ -88,3 +88,28 @@ fn the_table_names_figures_targets_and_bounds() {
     }
     assert!(!table.contains("datagram rate"), "--only ignored:\n{table}");
 }
+
+#[test]
+fn progress_is_a_line_per_workload_off_a_terminal_and_nothing_when_silenced() {
+    let quiet = tiny_bench(&["--only", "stream,datagram"]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_mxsock"))
+        .args(["bench", "--reps", "1", "--only", "stream,datagram"])
+        .args(["--stream-mib", "1", "--datagrams", "2000"])
+        .output()
+        .expect("mxsock runs");
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    for (line, name) in lines.iter().zip(["stream", "datagram"]) {
+        let rest = line
+            .strip_prefix(&format!("mxsock: {name} done in "))
+            .unwrap_or_else(|| panic!("{line:?}"));
+        assert!(rest.ends_with(" s"), "{line:?}");
+    }
+}

@@ -310,7 +310,7 @@ mod tests {
         Ctx {
             config: crate::bench::tests::tiny_config(),
             cpus: Cpus::from_allowed(&os::allowed_cpus()),
-            bar: indicatif::ProgressBar::hidden(),
+            progress: crate::progress::Progress::Silent,
         }
     }
 

@@ -329,7 +329,8 @@ pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
                         }),
                     ],
                 )?;
-                ctx.bar.set_message("idle pairs: closing");
+                ctx.progress
+                    .set_message(|| "idle pairs: closing".to_string());
                 drop(mx_hold);
                 drop(sp_hold);
                 Ok((mx, sp))

@@ -21,7 +21,7 @@ mod report;
 mod rtt;
 mod stream;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use serde::Serialize;
 
 pub(crate) use idle::hold_socketpairs;
@@ -143,8 +143,8 @@ pub(crate) struct Ctx {
     pub(crate) config: Config,
     /// Where threads go.
     pub(crate) cpus: Cpus,
-    /// The progress bar (on standard error; hidden when it is not a terminal).
-    pub(crate) bar: ProgressBar,
+    /// Progress on standard error.
+    pub(crate) progress: Progress,
 }
 
 /// One side of a workload: its name, and a closure that runs it once
@@ -164,19 +164,20 @@ pub(crate) fn interleave<T, const N: usize>(
     sides: &mut Sides<'_, T, N>,
 ) -> Outcome<[Vec<T>; N]> {
     for (name, run) in sides.iter_mut() {
-        ctx.bar.set_message(format!("{workload}: warm-up, {name}"));
+        ctx.progress
+            .set_message(|| format!("{workload}: warm-up, {name}"));
         run(true).map_err(|e| format!("{workload}, {name}: {e}"))?;
-        ctx.bar.inc(1);
+        ctx.progress.inc();
     }
     let mut samples: [Vec<T>; N] = std::array::from_fn(|_| Vec::with_capacity(reps));
     for rep in 0..reps {
         for k in 0..N {
             let side = (rep + k) % N;
             let (name, run) = &mut sides[side];
-            ctx.bar
-                .set_message(format!("{workload}: {name}, repetition {}/{reps}", rep + 1));
+            ctx.progress
+                .set_message(|| format!("{workload}: {name}, repetition {}/{reps}", rep + 1));
             samples[side].push(run(false).map_err(|e| format!("{workload}, {name}: {e}"))?);
-            ctx.bar.inc(1);
+            ctx.progress.inc();
         }
     }
     Ok(samples)
@@ -394,7 +395,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
     let runs: usize = selected()
         .map(|workload| workload.runs(&ctx.config, &ctx.cpus))
         .sum();
-    ctx.bar.set_length(runs as u64);
+    ctx.progress.set_length(runs as u64);
     for workload in selected() {
         let began = std::time::Instant::now();
         match workload {
@@ -405,7 +406,9 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
             Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
         }
-        seconds.push((workload, began.elapsed().as_secs_f64()));
+        let took = began.elapsed().as_secs_f64();
+        ctx.progress.workload_done(workload.name(), took);
+        seconds.push((workload, took));
     }
     Ok(findings)
 }
