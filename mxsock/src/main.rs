@@ -160,6 +160,14 @@ struct BenchArgs {
     /// --quick: 100,000].
     #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     fanin_messages: Option<u64>,
+    /// Exit with status 3 if a row with a target misses it, naming those
+    /// rows on standard error (the report is printed first, as usual).
+    #[arg(long)]
+    check: bool,
+    /// For testing --check: sets row ID's target on mx/sp to RATIO (at least
+    /// RATIO for rates, at most for times and sizes).
+    #[arg(long, hide = true, value_name = "ID=RATIO", value_parser = parse_target)]
+    set_target: Vec<(String, f64)>,
     /// No progress on standard error: neither the bar (shown on a terminal)
     /// nor the line per workload (printed otherwise).
     #[arg(long)]
@@ -218,8 +226,30 @@ impl BenchArgs {
     }
 }
 
+/// `--set-target ID=RATIO`: a row id and a positive ratio.
+fn parse_target(text: &str) -> Result<(String, f64), String> {
+    let (id, ratio) = text.split_once('=').ok_or("expected ID=RATIO")?;
+    match ratio.parse::<f64>() {
+        Ok(ratio) if ratio.is_finite() && ratio > 0.0 && !id.is_empty() => {
+            Ok((id.to_string(), ratio))
+        }
+        _ => Err(format!(
+            "expected a row id, '=' and a positive ratio, not {text:?}"
+        )),
+    }
+}
+
+/// How `mxsock bench` ended, when it produced a report.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// The report is out; nothing to complain about.
+    Done,
+    /// `--check` found rows that miss their targets.
+    TargetsMissed,
+}
+
 /// `mxsock bench`.
-fn bench(args: &BenchArgs) -> Result<(), String> {
+fn bench(args: &BenchArgs) -> Result<Verdict, String> {
     let began = Instant::now();
     let allowed = os::allowed_cpus();
     let ctx = Ctx {
@@ -230,7 +260,18 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     let result = bench::run(&ctx);
     ctx.progress.finish();
     let findings = result?;
-    let rows = findings.rows;
+    let mut rows = findings.rows;
+    for (id, ratio) in &args.set_target {
+        let row = rows
+            .iter_mut()
+            .find(|row| &row.id == id)
+            .ok_or_else(|| format!("--set-target: no row {id:?} in this run"))?;
+        let target = match row.better {
+            bench::Better::Higher => bench::Target::at_least(*ratio),
+            bench::Better::Lower => bench::Target::at_most(*ratio),
+        };
+        *row = row.clone().target(target);
+    }
     let report = Report {
         tool: format!("mxsock {}", env!("CARGO_PKG_VERSION")),
         command: std::env::args().collect::<Vec<_>>().join(" "),
@@ -251,17 +292,26 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     } else {
         print!("{}", report.render(args.verbose));
     }
-    Ok(())
+    if args.check {
+        if let Some(complaint) = report.missed_targets() {
+            eprint!("{complaint}");
+            return Ok(Verdict::TargetsMissed);
+        }
+    }
+    Ok(Verdict::Done)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Bench(args) => bench(args),
-        Command::HoldSocketpairs { pairs, cpu } => bench::hold_socketpairs(*pairs, *cpu),
+        Command::HoldSocketpairs { pairs, cpu } => {
+            bench::hold_socketpairs(*pairs, *cpu).map(|()| Verdict::Done)
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Verdict::Done) => ExitCode::SUCCESS,
+        Ok(Verdict::TargetsMissed) => ExitCode::from(3),
         Err(error) => {
             eprintln!("mxsock: {error}");
             ExitCode::FAILURE
@@ -346,6 +396,21 @@ mod tests {
             (args.config().fanin_pairs, args.config().reps),
             (1024, 1000)
         );
+    }
+
+    #[test]
+    fn set_target_takes_an_id_and_a_positive_ratio() {
+        assert_eq!(parse_target("stream=1e9"), Ok(("stream".to_string(), 1e9)));
+        for bad in [
+            "stream",
+            "stream=0",
+            "stream=-1",
+            "stream=x",
+            "=2",
+            "stream=inf",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

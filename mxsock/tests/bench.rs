@@ -113,3 +113,32 @@ fn progress_is_a_line_per_workload_off_a_terminal_and_nothing_when_silenced() {
         assert!(rest.ends_with(" s"), "{line:?}");
     }
 }
+
+#[test]
+fn check_fails_naming_the_rows_that_miss_their_targets() {
+    let run = |target: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mxsock"))
+            .args(["bench", "--no-progress", "--reps", "1", "--only", "stream"])
+            .args(["--stream-mib", "1", "--check", "--set-target", target])
+            .output()
+            .expect("mxsock runs")
+    };
+    let missed = run("stream=1e9");
+    assert_eq!(missed.status.code(), Some(3));
+    let stderr = String::from_utf8(missed.stderr).expect("UTF-8");
+    assert!(
+        stderr.contains("--check: 1 of 1 targets missed")
+            && stderr.contains("stream (stream throughput, 64 KiB writes)")
+            && stderr.contains("target >= 1.00e9x"),
+        "{stderr}"
+    );
+    let table = String::from_utf8(missed.stdout).expect("UTF-8");
+    assert!(table.contains("Targets met: not all"), "{table}");
+    let met = run("stream=1e-9");
+    assert!(
+        met.status.success(),
+        "{}",
+        String::from_utf8_lossy(&met.stderr)
+    );
+    assert!(met.stderr.is_empty());
+}

@@ -184,7 +184,8 @@ const COLUMNS_EXPLAINED: [&str; 4] = [
      times and sizes less is better.",
     "target: the goal set for mx/sp in that row (>= for rates, <= for times and sizes); rows \
      without one are measured for information.",
-    "met: whether this run's mx/sp reaches the target (yes or NO).",
+    "met: whether this run's mx/sp reaches the target (yes or NO); with --check, mxsock \
+     exits with status 3 when a row says NO.",
 ];
 
 /// The legend under the table, always shown: what `target` and `met` mean.
@@ -360,6 +361,37 @@ impl Report {
         out
     }
 
+    /// For `--check`: `None` if every row with a target meets it, else a
+    /// message naming the rows that miss theirs, one per line.
+    pub(crate) fn missed_targets(&self) -> Option<String> {
+        let with_target = self.rows.iter().filter(|row| row.met.is_some()).count();
+        let missed: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|row| row.met == Some(false))
+            .collect();
+        if missed.is_empty() {
+            return None;
+        }
+        let mut out = format!(
+            "mxsock: --check: {} of {with_target} targets missed:\n",
+            missed.len()
+        );
+        for row in missed {
+            let target = row
+                .target
+                .map_or(String::new(), |t| format!("{} {}", t.op, ratio(t.ratio)));
+            let _ = writeln!(
+                out,
+                "  {} ({}): mx/sp {}, target {target}",
+                row.id,
+                row.label,
+                ratio(row.ratio)
+            );
+        }
+        Some(out)
+    }
+
     /// The `--verbose` part: the columns, the reference bounds present,
     /// the notes.
     fn explain(&self, out: &mut String) {
@@ -424,7 +456,7 @@ pub(crate) mod tests {
                 "very long unit per second",
                 Better::Lower,
                 vec![123_456_789.0],
-                vec![-0.000_012_3],
+                vec![0.000_012_3],
             )
             .target(Target::at_most(1e-7))
             .bound(Bound::new(&"a bound name that goes on ".repeat(8), 1e300))
@@ -501,6 +533,23 @@ pub(crate) mod tests {
         // The long label is all there, over several lines.
         assert!(short.contains("veryveryvery"), "{short}");
         assert!(short.contains("1.23e8"), "{short}");
+    }
+
+    #[test]
+    fn check_names_the_rows_that_miss_their_targets() {
+        let mut report = long_report();
+        let complaint = report.missed_targets().expect("a row misses");
+        assert!(complaint.starts_with("mxsock: --check: 1 of 2 targets missed:"));
+        assert!(
+            complaint.contains("\n  long (a workload label"),
+            "{complaint}"
+        );
+        assert!(complaint.contains("target <= 1.00e-7x"), "{complaint}");
+        assert!(!complaint.contains("short"), "{complaint}");
+        report.rows.retain(|row| row.id == "short");
+        assert_eq!(report.missed_targets(), None);
+        report.rows[0].met = None;
+        assert_eq!(report.missed_targets(), None, "rows without targets pass");
     }
 
     #[test]
