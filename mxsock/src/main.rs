@@ -3,7 +3,8 @@
 //! `mxsock bench` runs, in one process and one run, each workload on Magenta
 //! sockets (the `mx` crate) and on AF_UNIX `socketpair`, and prints a table:
 //! both figures, their ratio, the target on the ratio, and reference bounds
-//! measured in the same run. `--json` prints the same as JSON. See
+//! measured in the same run. `--json` prints the same as JSON, `--svg FILE`
+//! draws it, and `--check` fails the command when a target is missed. See
 //! [`mod@bench`] for how the workloads keep the comparison honest.
 //!
 //! Dependencies, and why each is here:
@@ -21,10 +22,15 @@
 //!   `tokio::io::duplex` as its reference).
 //! - `crossbeam-channel`: a reference in the datagram workload, the bounded
 //!   channel a Rust program would use instead for messages between threads.
+//! - `plotters`: the `--svg` chart, with its SVG backend only (no default
+//!   features: nothing that needs fonts or system libraries).
+//! - `roxmltree` (tests only): parses the chart to check it is SVG and names
+//!   its series.
 
 #![forbid(unsafe_code)]
 
 mod bench;
+mod chart;
 mod os;
 mod progress;
 
@@ -67,7 +73,7 @@ struct Cli {
 enum Command {
     /// Benchmark Magenta sockets against AF_UNIX socketpair (default run
     /// under 30 s, --quick under 10 s).
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Internal: creates and holds socketpairs for `bench`'s idle workload.
     #[command(hide = true)]
     HoldSocketpairs {
@@ -121,8 +127,8 @@ struct BenchArgs {
     /// Round-trip workload: round trips per run, 1 to 10,000,000 [default:
     /// 10,000, --quick: 4,000].
     ///
-    /// Every round trip's time is kept until the percentiles are taken (8
-    /// bytes each).
+    /// Every round trip's time is kept for the percentiles and the --svg
+    /// chart: 8 bytes each, for every repetition of each of three sides.
     #[arg(long, value_name = "COUNT",
           value_parser = clap::value_parser!(u64).range(1..=limits::ROUNDS))]
     rounds: Option<u64>,
@@ -160,6 +166,10 @@ struct BenchArgs {
     /// --quick: 100,000].
     #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     fanin_messages: Option<u64>,
+    /// Also draw the report as an SVG chart into FILE: every row against
+    /// socketpair and its reference bounds, and the round-trip distribution.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
     /// Exit with status 3 if a row with a target misses it, naming those
     /// rows on standard error (the report is printed first, as usual).
     #[arg(long)]
@@ -285,12 +295,17 @@ fn bench(args: &BenchArgs) -> Result<Verdict, String> {
         notes: findings.notes,
         workload_seconds: findings.seconds,
         seconds: began.elapsed().as_secs_f64(),
+        round_trips: findings.round_trips,
     };
     if args.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         println!("{json}");
     } else {
         print!("{}", report.render(args.verbose));
+    }
+    if let Some(path) = &args.svg {
+        let svg = chart::svg(&report)?;
+        std::fs::write(path, svg).map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     if args.check {
         if let Some(complaint) = report.missed_targets() {
@@ -329,7 +344,7 @@ mod tests {
     fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
         let cli = Cli::try_parse_from(["mxsock", "bench"].iter().chain(args))?;
         match cli.command {
-            Command::Bench(bench) => Ok(bench),
+            Command::Bench(bench) => Ok(*bench),
             Command::HoldSocketpairs { .. } => unreachable!("parsed bench"),
         }
     }

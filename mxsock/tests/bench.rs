@@ -142,3 +142,33 @@ fn check_fails_naming_the_rows_that_miss_their_targets() {
     );
     assert!(met.stderr.is_empty());
 }
+
+#[test]
+fn svg_draws_every_row_and_the_round_trip_distribution() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-chart.svg");
+    let _ = std::fs::remove_file(&path);
+    let svg_arg = path.to_str().expect("a UTF-8 path");
+    tiny_bench(&["--only", "stream,datagram,round-trip", "--svg", svg_arg]);
+    let svg = std::fs::read_to_string(&path).expect("the chart was written");
+    let document = roxmltree::Document::parse(&svg).expect("the chart is XML");
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = document
+        .descendants()
+        .filter_map(|node| node.text())
+        .map(str::trim)
+        .collect();
+    for name in [
+        "mx",
+        "socketpair",
+        "socketpair (= 1)",
+        "reference bound",
+        "target",
+        "stream throughput, 64 KiB writes",
+        "cached-index ring",
+        "crossbeam-channel",
+        "yield ping-pong",
+        "round trip, 1 byte, same CPU: distribution",
+    ] {
+        assert!(texts.contains(&name), "no {name:?} in {texts:?}");
+    }
+}

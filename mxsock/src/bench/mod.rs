@@ -17,7 +17,7 @@ mod async_stream;
 mod dgram;
 mod fanin;
 mod idle;
-mod report;
+pub(crate) mod report;
 mod rtt;
 mod stream;
 
@@ -26,6 +26,7 @@ use serde::Serialize;
 
 pub(crate) use idle::hold_socketpairs;
 pub(crate) use report::Report;
+pub(crate) use rtt::RoundTrips;
 
 /// What a workload step returns: a value, or why the run cannot go on.
 pub(crate) type Outcome<T> = Result<T, String>;
@@ -368,6 +369,8 @@ pub(crate) struct Findings {
     pub(crate) notes: Vec<String>,
     /// Seconds each workload took, warm-up and reference included.
     pub(crate) seconds: Vec<(Workload, f64)>,
+    /// Every round trip timed, per placement.
+    pub(crate) round_trips: Vec<RoundTrips>,
 }
 
 /// Runs the configured workloads.
@@ -377,6 +380,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
         rows,
         notes,
         seconds,
+        round_trips,
     } = &mut findings;
     let selected = || {
         Workload::ALL
@@ -402,7 +406,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
             Workload::Stream => rows.extend(stream::run(ctx)?),
             Workload::AsyncStream => rows.extend(async_stream::run(ctx)?),
             Workload::Datagram => rows.extend(dgram::run(ctx)?),
-            Workload::RoundTrip => rows.extend(rtt::run(ctx, notes)?),
+            Workload::RoundTrip => rows.extend(rtt::run(ctx, notes, round_trips)?),
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
             Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
         }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{Config, Cpus, Row, Workload};
+use super::{Config, Cpus, RoundTrips, Row, Workload};
 
 /// Everything one run found.
 #[derive(Debug, Serialize)]
@@ -34,6 +34,10 @@ pub(crate) struct Report {
     pub(crate) workload_seconds: Vec<(Workload, f64)>,
     /// Wall-clock time of the run, in seconds.
     pub(crate) seconds: f64,
+    /// Every round trip timed, per placement, for `--svg` (not in the JSON:
+    /// tens of thousands of numbers; the rows have the percentiles).
+    #[serde(skip)]
+    pub(crate) round_trips: Vec<RoundTrips>,
 }
 
 /// A figure with as many decimals as its size deserves, in at most 8
@@ -484,6 +488,20 @@ pub(crate) mod tests {
             ],
             workload_seconds: Workload::ALL.iter().map(|&w| (w, 1.25)).collect(),
             seconds: 7.5,
+            round_trips: ["across CPUs", "same CPU"]
+                .iter()
+                .enumerate()
+                .map(|(k, placement)| {
+                    let times = |base: u64| (0..500).map(|i| base + i * i).collect();
+                    RoundTrips {
+                        placement: placement.to_string(),
+                        reference: ["cache-line ping-pong", "yield ping-pong"][k].to_string(),
+                        mx: times(1_400),
+                        socketpair: times(12_000),
+                        bound: times(370),
+                    }
+                })
+                .collect(),
         }
     }
 
