@@ -7,12 +7,23 @@
 //! draws it, and `--check` fails the command when a target is missed. See
 //! [`mod@bench`] for how the workloads keep the comparison honest.
 //!
+//! Standard output carries the report only: the table (every line at most
+//! 100 columns; `--verbose` adds what the columns and reference bounds are,
+//! and the notes) or the JSON. Progress and errors go to standard error.
+//! Exit status: 0, 1 for an error, 2 for a bad command line, 3 when
+//! `--check` finds a missed target.
+//!
+//! Modules: [`mod@bench`] (the workloads, the rows and the report),
+//! [`mod@chart`] (`--svg`), [`mod@progress`] (standard error while the run
+//! goes on), [`mod@os`] (what the workloads need from Linux).
+//!
 //! Dependencies, and why each is here:
 //! - `mx`: the Magenta sockets under test.
 //! - `clap`: the command line.
 //! - `indicatif`: the progress bar on standard error while the run goes on
 //!   (on a terminal; elsewhere a line per workload).
-//! - `serde`, `serde_json`: the `--json` report.
+//! - `serde`, `serde_json`: the `--json` report (and reading it back in the
+//!   tests).
 //! - `rustix`: the Linux side through safe wrappers, so this crate needs no
 //!   `unsafe`: `socketpair`, `send`/`recv` on `SOCK_SEQPACKET`, `epoll`,
 //!   CPU affinity (pinning) and `RLIMIT_NOFILE` (100k socketpairs are 200k

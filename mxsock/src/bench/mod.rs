@@ -9,9 +9,13 @@
 //! - [`interleave`] runs a warm-up of each side, then the repetitions,
 //!   rotating which side goes first; rows report medians. The machine is
 //!   shared and noisy, so ratios within one run are what count.
-//! - Reference bounds (memcpy bandwidth, the cost of a bare cache-line or
-//!   scheduler round trip) are measured as one more side of the same
-//!   workload, under the same conditions.
+//! - Reference bounds (memcpy bandwidth, the best known shared-memory ring,
+//!   the cost of a bare cache-line or scheduler round trip) are measured as
+//!   one more side of the same workload, under the same conditions; so are
+//!   the in-process alternatives a Rust program would otherwise use
+//!   (`crossbeam-channel`, `tokio::io::duplex`), reported with them.
+//! - Limits that depend on the machine or on two options at once are
+//!   checked before the first workload runs (see [`run`]).
 
 mod async_stream;
 mod dgram;
