@@ -6,8 +6,15 @@
 //!
 //! ```sh
 //! cargo run --release -p mx-tokio --example async_echo -- 500
+//! cargo run --release -p mx-tokio --example async_echo -- --help
 //! ```
+//!
+//! The one argument, SOCKETS, is how many socket pairs (and so server and
+//! client tasks) run at once: 1 to 10,000, 200 if left out. The arguments
+//! are read by hand, not with a parser crate, so that the example needs no
+//! dependency beyond the crate's own.
 
+use std::process::ExitCode;
 use std::time::Instant;
 
 use mx::api::{Socket, SocketOpts};
@@ -48,10 +55,81 @@ async fn client(id: usize, socket: AsyncSocket, messages: usize) -> std::io::Res
     Ok(echoed.len())
 }
 
+/// Messages each client sends.
+const MESSAGES: usize = 100;
+/// Sockets when the argument is left out.
+const DEFAULT_SOCKETS: usize = 200;
+/// The most sockets the argument may ask for.
+const MAX_SOCKETS: usize = 10_000;
+
+/// What `--help` prints.
+fn usage() -> String {
+    format!(
+        "Echoes {MESSAGES} lines through each of many Magenta stream sockets on tokio,
+and checks that every byte comes back.
+
+Usage: async_echo [SOCKETS]
+
+Arguments:
+  [SOCKETS]  How many socket pairs run at once, each with a server task that echoes
+             and a client task that sends and checks: 1 to {MAX_SOCKETS} [default: {DEFAULT_SOCKETS}]
+
+Options:
+  -h, --help  Print this help"
+    )
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Request {
+    /// Run with this many sockets.
+    Run(usize),
+    /// Print the help.
+    Help,
+}
+
+/// Reads the arguments (without the program name).
+fn parse(args: &[String]) -> Result<Request, String> {
+    match args {
+        [] => Ok(Request::Run(DEFAULT_SOCKETS)),
+        [flag] if flag == "-h" || flag == "--help" => Ok(Request::Help),
+        [count] => match count.parse::<usize>() {
+            Ok(n) if (1..=MAX_SOCKETS).contains(&n) => Ok(Request::Run(n)),
+            _ => Err(format!(
+                "SOCKETS must be a whole number from 1 to {MAX_SOCKETS}, not {count:?}"
+            )),
+        },
+        [_, extra, ..] => Err(format!(
+            "unexpected argument {extra:?}: SOCKETS is the only one"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args) {
+        Ok(Request::Help) => {
+            println!("{}", usage());
+            ExitCode::SUCCESS
+        }
+        Ok(Request::Run(sockets)) => match run(sockets) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("async_echo: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(error) => {
+            eprintln!("async_echo: {error}\n\nUsage: async_echo [SOCKETS]; --help says more");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the echo over `sockets` socket pairs.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sockets: usize = std::env::args().nth(1).map_or(Ok(200), |s| s.parse())?;
-    let messages = 100;
+async fn run(sockets: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let messages = MESSAGES;
     let start = Instant::now();
     let mut clients = Vec::new();
     for id in 0..sockets {

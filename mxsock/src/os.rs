@@ -72,6 +72,20 @@ pub(crate) fn slab() -> Result<Slab, String> {
     })
 }
 
+/// How many more files the whole system may open (`fs.file-max` less the
+/// files open now, from `/proc/sys/fs/file-nr`); `None` if unknown.
+pub(crate) fn system_files_free() -> Option<u64> {
+    let nr = fs::read_to_string("/proc/sys/fs/file-nr").ok()?;
+    let fields: Vec<u64> = nr
+        .split_whitespace()
+        .map(|field| field.parse().ok())
+        .collect::<Option<_>>()?;
+    match fields[..] {
+        [open, _, max] => Some(max.saturating_sub(open)),
+        _ => None,
+    }
+}
+
 /// The hard limit on open files (`u64::MAX` if unlimited).
 pub(crate) fn nofile_hard() -> u64 {
     rustix::process::getrlimit(Resource::Nofile)

@@ -1,4 +1,4 @@
-//! Workload 5: fan-in, one thread serving many socket pairs.
+//! Workload 6: fan-in, one thread serving many socket pairs.
 //!
 //! A client thread sends 64-byte datagrams over many socket pairs (64 by
 //! default), visiting the pairs in a fixed shuffled order, one message each
@@ -283,6 +283,26 @@ fn epoll_server(ctx: &Ctx, pairs: usize, messages: u64) -> Outcome<Sample> {
             Ok(wakes)
         },
     )
+}
+
+/// Open files the socketpair side needs beyond what the process has: two
+/// per pair, the epoll instance, and a margin.
+fn files_needed(pairs: usize) -> u64 {
+    2 * pairs as u64 + 64
+}
+
+/// Checks, before anything runs, that this process may open the
+/// socketpair side's files, raising its soft limit if needed.
+pub(crate) fn preflight(pairs: usize) -> Outcome<()> {
+    let need = files_needed(pairs);
+    let limit = os::raise_nofile(need);
+    if limit < need {
+        return Err(format!(
+            "--fanin-pairs {pairs} needs about {need} open files (two per socketpair) and \
+             the limit is {limit} (RLIMIT_NOFILE): lower --fanin-pairs"
+        ));
+    }
+    Ok(())
 }
 
 /// Runs the workload; returns its rows.

@@ -1,4 +1,4 @@
-//! Workload 4: idle footprint and creation rate.
+//! Workload 5: idle footprint and creation rate.
 //!
 //! Creates many socket pairs and holds them: the time to create them gives
 //! the creation rate; the memory they take gives the footprint per idle
@@ -37,9 +37,55 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
 use mx::api::{Socket, SocketOpts};
+use mx::core::handle::{BUCKETS, BUCKET_CAPACITY};
 
 use super::{interleave, median, Better, Ctx, Outcome, Row, Target};
 use crate::os;
+
+/// The most pairs of each kind the workload may hold at once: Magenta's
+/// handle table holds `BUCKETS * BUCKET_CAPACITY` handles (4,194,304), two
+/// per pair, and the rest of the process needs some too.
+pub(crate) const MAX_HELD_PAIRS: u64 = 2_000_000;
+
+const _: () = assert!(
+    2 * MAX_HELD_PAIRS + 100_000 <= (BUCKETS * BUCKET_CAPACITY) as u64,
+    "the handle table must hold every pair the idle workload keeps"
+);
+
+/// The pairs a warm-up creates.
+fn warm_up_pairs(pairs: u64) -> u64 {
+    (pairs / 8).max(1)
+}
+
+/// The pairs of each kind held at once by the end of the workload: every
+/// pair stays open until it ends, the warm-up's included.
+pub(crate) fn held_pairs(pairs: u64, reps: usize) -> u64 {
+    warm_up_pairs(pairs).saturating_add((reps as u64).saturating_mul(pairs))
+}
+
+/// Checks, before anything runs, that the workload's pairs fit in
+/// Magenta's handle table and in the system's open-file limit.
+pub(crate) fn preflight(pairs: u64, reps: usize) -> Outcome<()> {
+    let held = held_pairs(pairs, reps);
+    if held > MAX_HELD_PAIRS {
+        return Err(format!(
+            "--pairs {pairs} with --idle-reps {reps} holds {held} pairs of each kind at once \
+             (every pair stays open until the workload ends, warm-up included); Magenta's \
+             handle table allows at most {MAX_HELD_PAIRS}: lower --pairs or --idle-reps"
+        ));
+    }
+    if let Some(free) = os::system_files_free() {
+        let need = 2 * held + 1024;
+        if need > free {
+            return Err(format!(
+                "--pairs {pairs} with --idle-reps {reps} holds {held} socketpairs at once, \
+                 {need} open files with a margin, and the system allows {free} more \
+                 (fs.file-max): lower --pairs or --idle-reps"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// One run's figures, per pair.
 #[derive(Copy, Clone, Debug, Default)]
@@ -263,7 +309,7 @@ fn socketpair(pairs: u64, cpu: usize, hold: &mut Vec<Holder>) -> Outcome<Sample>
 pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
     let pairs = ctx.config.idle_pairs.max(1);
     let reps = ctx.config.idle_reps.max(1);
-    let warm = (pairs / 8).max(1);
+    let warm = warm_up_pairs(pairs);
     let cpu = ctx.cpus.first;
     let (mx, sp) = std::thread::scope(|scope| {
         scope
@@ -283,7 +329,8 @@ pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
                         }),
                     ],
                 )?;
-                ctx.bar.set_message("idle pairs: closing");
+                ctx.progress
+                    .set_message(|| "idle pairs: closing".to_string());
                 drop(mx_hold);
                 drop(sp_hold);
                 Ok((mx, sp))
@@ -329,4 +376,23 @@ pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
         .checked(checked)
         .pinning(pinning),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preflight_counts_every_pair_held() {
+        // `--pairs`'s help says 2,000,000.
+        assert_eq!(MAX_HELD_PAIRS, 2_000_000);
+        assert_eq!(held_pairs(100_000, 3), 312_500);
+        assert_eq!(held_pairs(1, 1), 2);
+        assert!(preflight(100_000, 3).is_ok());
+        let error = preflight(1_000_000, 3).unwrap_err();
+        assert!(
+            error.contains("--idle-reps 3 holds 3125000 pairs"),
+            "{error}"
+        );
+    }
 }

@@ -9,22 +9,28 @@
 //! - [`interleave`] runs a warm-up of each side, then the repetitions,
 //!   rotating which side goes first; rows report medians. The machine is
 //!   shared and noisy, so ratios within one run are what count.
-//! - Reference bounds (memcpy bandwidth, the cost of a bare cache-line or
-//!   scheduler round trip) are measured as one more side of the same
-//!   workload, under the same conditions.
+//! - Reference bounds (memcpy bandwidth, the best known shared-memory ring,
+//!   the cost of a bare cache-line or scheduler round trip) are measured as
+//!   one more side of the same workload, under the same conditions; so are
+//!   the in-process alternatives a Rust program would otherwise use
+//!   (`crossbeam-channel`, `tokio::io::duplex`), reported with them.
+//! - Limits that depend on the machine or on two options at once are
+//!   checked before the first workload runs (see [`run`]).
 
+mod async_stream;
 mod dgram;
 mod fanin;
 mod idle;
-mod report;
+pub(crate) mod report;
 mod rtt;
 mod stream;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use serde::Serialize;
 
 pub(crate) use idle::hold_socketpairs;
 pub(crate) use report::Report;
+pub(crate) use rtt::RoundTrips;
 
 /// What a workload step returns: a value, or why the run cannot go on.
 pub(crate) type Outcome<T> = Result<T, String>;
@@ -35,6 +41,8 @@ pub(crate) type Outcome<T> = Result<T, String>;
 pub(crate) enum Workload {
     /// Stream throughput, 64 KiB writes.
     Stream,
+    /// Async stream throughput on tokio, 64 KiB writes.
+    AsyncStream,
     /// 64-byte datagram message rate.
     Datagram,
     /// 1-byte ping-pong round trip, across CPUs and on one CPU.
@@ -52,16 +60,30 @@ impl Workload {
         let timed = config.reps + 1;
         match self {
             Workload::Stream => 4 * timed,
-            Workload::Datagram => 3 * timed,
+            Workload::AsyncStream => 3 * timed,
+            Workload::Datagram => 4 * timed,
             Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
             Workload::Idle => 2 * (config.idle_reps + 1),
             Workload::FanIn => 3 * timed,
         }
     }
 
+    /// Its name on the command line (`--only`) and in progress lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Workload::Stream => "stream",
+            Workload::AsyncStream => "async-stream",
+            Workload::Datagram => "datagram",
+            Workload::RoundTrip => "round-trip",
+            Workload::Idle => "idle",
+            Workload::FanIn => "fan-in",
+        }
+    }
+
     /// Every workload.
-    pub(crate) const ALL: [Workload; 5] = [
+    pub(crate) const ALL: [Workload; 6] = [
         Workload::Stream,
+        Workload::AsyncStream,
         Workload::Datagram,
         Workload::RoundTrip,
         Workload::Idle,
@@ -76,6 +98,8 @@ pub(crate) struct Config {
     pub(crate) reps: usize,
     /// Bytes per stream run.
     pub(crate) stream_bytes: u64,
+    /// Bytes per async stream run.
+    pub(crate) async_stream_bytes: u64,
     /// 64-byte datagrams per run.
     pub(crate) datagrams: u64,
     /// Round trips per ping-pong run.
@@ -124,8 +148,8 @@ pub(crate) struct Ctx {
     pub(crate) config: Config,
     /// Where threads go.
     pub(crate) cpus: Cpus,
-    /// The progress bar (on standard error; hidden when it is not a terminal).
-    pub(crate) bar: ProgressBar,
+    /// Progress on standard error.
+    pub(crate) progress: Progress,
 }
 
 /// One side of a workload: its name, and a closure that runs it once
@@ -145,19 +169,20 @@ pub(crate) fn interleave<T, const N: usize>(
     sides: &mut Sides<'_, T, N>,
 ) -> Outcome<[Vec<T>; N]> {
     for (name, run) in sides.iter_mut() {
-        ctx.bar.set_message(format!("{workload}: warm-up, {name}"));
+        ctx.progress
+            .set_message(|| format!("{workload}: warm-up, {name}"));
         run(true).map_err(|e| format!("{workload}, {name}: {e}"))?;
-        ctx.bar.inc(1);
+        ctx.progress.inc();
     }
     let mut samples: [Vec<T>; N] = std::array::from_fn(|_| Vec::with_capacity(reps));
     for rep in 0..reps {
         for k in 0..N {
             let side = (rep + k) % N;
             let (name, run) = &mut sides[side];
-            ctx.bar
-                .set_message(format!("{workload}: {name}, repetition {}/{reps}", rep + 1));
+            ctx.progress
+                .set_message(|| format!("{workload}: {name}, repetition {}/{reps}", rep + 1));
             samples[side].push(run(false).map_err(|e| format!("{workload}, {name}: {e}"))?);
-            ctx.bar.inc(1);
+            ctx.progress.inc();
         }
     }
     Ok(samples)
@@ -348,6 +373,8 @@ pub(crate) struct Findings {
     pub(crate) notes: Vec<String>,
     /// Seconds each workload took, warm-up and reference included.
     pub(crate) seconds: Vec<(Workload, f64)>,
+    /// Every round trip timed, per placement.
+    pub(crate) round_trips: Vec<RoundTrips>,
 }
 
 /// Runs the configured workloads.
@@ -357,33 +384,71 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
         rows,
         notes,
         seconds,
+        round_trips,
     } = &mut findings;
     let selected = || {
         Workload::ALL
             .into_iter()
             .filter(|workload| ctx.config.workloads.contains(workload))
     };
+    // Limits that depend on the machine or on two options at once: checked
+    // now, not after the workloads before them have run.
+    for workload in selected() {
+        match workload {
+            Workload::Idle => idle::preflight(ctx.config.idle_pairs, ctx.config.idle_reps)?,
+            Workload::FanIn => fanin::preflight(ctx.config.fanin_pairs)?,
+            _ => {}
+        }
+    }
     let runs: usize = selected()
         .map(|workload| workload.runs(&ctx.config, &ctx.cpus))
         .sum();
-    ctx.bar.set_length(runs as u64);
+    ctx.progress.set_length(runs as u64);
     for workload in selected() {
         let began = std::time::Instant::now();
         match workload {
             Workload::Stream => rows.extend(stream::run(ctx)?),
+            Workload::AsyncStream => rows.extend(async_stream::run(ctx)?),
             Workload::Datagram => rows.extend(dgram::run(ctx)?),
-            Workload::RoundTrip => rows.extend(rtt::run(ctx, notes)?),
+            Workload::RoundTrip => rows.extend(rtt::run(ctx, notes, round_trips)?),
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
             Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
         }
-        seconds.push((workload, began.elapsed().as_secs_f64()));
+        let took = began.elapsed().as_secs_f64();
+        ctx.progress.workload_done(workload.name(), took);
+        seconds.push((workload, took));
     }
     Ok(findings)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A configuration small enough for unit tests.
+    pub(crate) fn tiny_config() -> Config {
+        Config {
+            reps: 1,
+            stream_bytes: 1 << 20,
+            async_stream_bytes: 1 << 20,
+            datagrams: 2_000,
+            rounds: 200,
+            idle_pairs: 100,
+            idle_reps: 1,
+            fanin_pairs: 4,
+            fanin_messages: 1_000,
+            workloads: Workload::ALL.to_vec(),
+        }
+    }
+
+    #[test]
+    fn workload_names_are_the_command_line_s() {
+        use clap::ValueEnum;
+        for workload in Workload::ALL {
+            let value = workload.to_possible_value().expect("a value");
+            assert_eq!(workload.name(), value.get_name());
+        }
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

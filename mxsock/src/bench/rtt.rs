@@ -1,4 +1,4 @@
-//! Workload 3: 1-byte ping-pong round trip.
+//! Workload 4: 1-byte ping-pong round trip.
 //!
 //! A client thread writes one byte and waits for it to come back; an echo
 //! thread reads it and writes it back. The client times every round trip on
@@ -28,13 +28,41 @@ use super::dgram::backoff;
 use super::{interleave, median, percentile, Better, Bound, Ctx, Outcome, Row, Target};
 use crate::os;
 
-/// One run's latencies, in microseconds.
-#[derive(Copy, Clone, Debug)]
+/// One run's latencies.
+#[derive(Clone, Debug)]
 struct Latency {
-    /// Median round trip.
+    /// Median round trip, in microseconds.
     median: f64,
-    /// 99th percentile.
+    /// 99th percentile, in microseconds.
     p99: f64,
+    /// Every round trip, in nanoseconds, sorted.
+    times: Vec<u64>,
+}
+
+/// Every round trip timed in one placement's repetitions (warm-ups left
+/// out), for the `--svg` chart.
+#[derive(Clone, Debug)]
+pub(crate) struct RoundTrips {
+    /// Where the two threads ran: "across CPUs" or "same CPU".
+    pub(crate) placement: String,
+    /// The reference's name.
+    pub(crate) reference: String,
+    /// Magenta sockets, nanoseconds, sorted.
+    pub(crate) mx: Vec<u64>,
+    /// Socketpair, nanoseconds, sorted.
+    pub(crate) socketpair: Vec<u64>,
+    /// The reference, nanoseconds, sorted.
+    pub(crate) bound: Vec<u64>,
+}
+
+/// All the samples of some runs, sorted.
+fn pooled(runs: &[Latency]) -> Vec<u64> {
+    let mut times: Vec<u64> = runs
+        .iter()
+        .flat_map(|run| run.times.iter().copied())
+        .collect();
+    times.sort_unstable();
+    times
 }
 
 /// Runs `rounds` round trips between a client on `client_cpu` and an echo
@@ -79,6 +107,7 @@ fn pingpong(
         Ok(Latency {
             median: percentile(&times, 50.0) as f64 / 1e3,
             p99: percentile(&times, 99.0) as f64 / 1e3,
+            times,
         })
     })
 }
@@ -170,7 +199,7 @@ fn bare(cpus: (usize, usize), rounds: u64, yield_every_poll: bool) -> Outcome<La
     )
 }
 
-/// Runs one placement; returns its two rows.
+/// Runs one placement; returns its two rows and its samples.
 fn placement(
     ctx: &Ctx,
     id: &str,
@@ -178,7 +207,7 @@ fn placement(
     cpus: (usize, usize),
     target: f64,
     same_cpu: bool,
-) -> Outcome<Vec<Row>> {
+) -> Outcome<(Vec<Row>, RoundTrips)> {
     let rounds = ctx.config.rounds.max(1);
     let size = |warmup: bool| if warmup { (rounds / 8).max(1) } else { rounds };
     let bound_name = if same_cpu {
@@ -200,7 +229,14 @@ fn placement(
     let p99s = |samples: &[Latency]| samples.iter().map(|l| l.p99).collect::<Vec<_>>();
     let checked = format!("the byte of every round trip, {rounds} per run");
     let pinning = format!("client on CPU {}, echo on CPU {}", cpus.0, cpus.1);
-    Ok(vec![
+    let samples = RoundTrips {
+        placement: label.to_string(),
+        reference: bound_name.to_string(),
+        mx: pooled(&mx),
+        socketpair: pooled(&sp),
+        bound: pooled(&floor),
+    };
+    let rows = vec![
         Row::new(
             &format!("{id}_median"),
             &format!("round trip, 1 byte, {label}, median"),
@@ -224,30 +260,42 @@ fn placement(
         .bound(Bound::new(bound_name, median(&p99s(&floor))))
         .checked(checked)
         .pinning(pinning),
-    ])
+    ];
+    Ok((rows, samples))
 }
 
-/// Runs the workload; returns its rows.
-pub(crate) fn run(ctx: &Ctx, notes: &mut Vec<String>) -> Outcome<Vec<Row>> {
+/// Runs the workload; returns its rows, and pushes every placement's
+/// samples onto `samples`.
+pub(crate) fn run(
+    ctx: &Ctx,
+    notes: &mut Vec<String>,
+    samples: &mut Vec<RoundTrips>,
+) -> Outcome<Vec<Row>> {
     let mut rows = Vec::new();
     match ctx.cpus.second {
-        Some(second) => rows.extend(placement(
-            ctx,
-            "rtt_cross_cpu",
-            "across CPUs",
-            (ctx.cpus.first, second),
-            0.2,
-            false,
-        )?),
+        Some(second) => {
+            let (these, times) = placement(
+                ctx,
+                "rtt_cross_cpu",
+                "across CPUs",
+                (ctx.cpus.first, second),
+                0.2,
+                false,
+            )?;
+            rows.extend(these);
+            samples.push(times);
+        }
         None => notes.push("only one CPU is available: no cross-CPU round trip".to_string()),
     }
-    rows.extend(placement(
+    let (these, times) = placement(
         ctx,
         "rtt_same_cpu",
         "same CPU",
         (ctx.cpus.first, ctx.cpus.first),
         0.67,
         true,
-    )?);
+    )?;
+    rows.extend(these);
+    samples.push(times);
     Ok(rows)
 }

@@ -32,10 +32,10 @@ pub(crate) const WRITE: usize = 64 * 1024;
 
 /// The pattern's period: a prime, so successive writes start at different
 /// phases and a misplaced block cannot compare equal.
-const PERIOD: usize = 251;
+pub(crate) const PERIOD: usize = 251;
 
 /// The pattern, long enough to take any `WRITE`-byte window at any phase.
-fn pattern() -> Vec<u8> {
+pub(crate) fn pattern() -> Vec<u8> {
     (0..WRITE + PERIOD).map(|i| (i % PERIOD) as u8).collect()
 }
 
