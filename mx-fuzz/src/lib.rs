@@ -466,9 +466,9 @@ impl Harness {
                 let result = sys::object_get_info(h, topic, &mut bytes[..size]);
                 if let Err(error) = result {
                     let allowed: &[Status] = if self.live(i).is_none() {
-                        &[Status::BAD_HANDLE, Status::INVALID_ARGS]
+                        &[Status::BAD_HANDLE]
                     } else {
-                        &[Status::BUFFER_TOO_SMALL, Status::INVALID_ARGS]
+                        &[Status::BUFFER_TOO_SMALL, Status::NOT_SUPPORTED]
                     };
                     expect("get_info", error.status, allowed);
                 }

@@ -812,10 +812,13 @@ TEST(get_info_topics_and_buffers) {
     EXPECT_STATUS(MX_ERR_BAD_HANDLE,
                   mx_object_get_info(BOGUS, MX_INFO_HANDLE_BASIC, info, sizeof info, &actual, &avail));
     EXPECT_EQ(actual, UNTOUCHED_SIZE);
-    EXPECT_STATUS(MX_ERR_INVALID_ARGS,
+    /* A topic not answered here: NOT_SUPPORTED, after the handle check. */
+    EXPECT_STATUS(MX_ERR_NOT_SUPPORTED,
                   mx_object_get_info(e, MX_INFO_NONE, info, sizeof info, &actual, &avail));
-    EXPECT_STATUS(MX_ERR_INVALID_ARGS,
+    EXPECT_STATUS(MX_ERR_NOT_SUPPORTED,
                   mx_object_get_info(e, 99, info, sizeof info, &actual, &avail));
+    EXPECT_STATUS(MX_ERR_BAD_HANDLE,
+                  mx_object_get_info(BOGUS, 99, info, sizeof info, &actual, &avail));
     EXPECT_EQ(actual, UNTOUCHED_SIZE);
     /* Too small: BUFFER_TOO_SMALL, with the counts. */
     EXPECT_STATUS(MX_ERR_BUFFER_TOO_SMALL,

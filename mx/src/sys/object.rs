@@ -127,8 +127,10 @@ fn basic_info_bytes(info: &HandleBasicInfo) -> [u8; 32] {
 /// the buffer is too small (`actual` 0, `avail` 1), as Magenta did.
 ///
 /// # Errors
-/// - `INVALID_ARGS`: unknown topic.
 /// - `BAD_HANDLE`.
+/// - `NOT_SUPPORTED`: a topic this implementation does not answer
+///   (checked after the handle, as SPEC 8 says; Magenta's kernel returned
+///   the same for topics it did not know).
 /// - `BUFFER_TOO_SMALL` (with counts).
 #[doc(alias = "mx_object_get_info")]
 pub fn object_get_info<D: Sink + ?Sized>(
@@ -160,6 +162,9 @@ pub fn object_get_info<D: Sink + ?Sized>(
                 avail: 1,
             }))
         }
-        _ => Err(Status::INVALID_ARGS.into()),
+        _ => {
+            table().with(handle, |_| ())?;
+            Err(Status::NOT_SUPPORTED.into())
+        }
     }
 }

@@ -156,13 +156,23 @@ fn object_get_info_handle_basic_bad_handle() {
 }
 
 #[test]
-fn object_get_info_unknown_topic_invalid_args() {
+fn object_get_info_unknown_topic_not_supported() {
     let s = Pair::stream();
     let mut buf = [0u8; 64];
-    for topic in [0, 3, 4, 100, u32::MAX] {
+    for topic in [0, 5, 6, 19, 100, u32::MAX] {
         let err = sys::object_get_info(s.a, topic, &mut buf[..]).unwrap_err();
-        assert_eq!(err.status, Status::INVALID_ARGS, "topic {topic}");
+        assert_eq!(err.status, Status::NOT_SUPPORTED, "topic {topic}");
+        assert_eq!(err.value, None, "no counts for topic {topic}");
     }
+}
+
+#[test]
+fn object_get_info_unknown_topic_checks_the_handle_first() {
+    let s = Pair::stream();
+    let stale = s.a;
+    drop(s);
+    let err = sys::object_get_info(stale, 100, &mut [][..]).unwrap_err();
+    assert_eq!(err.status, Status::BAD_HANDLE);
 }
 
 #[test]
