@@ -19,6 +19,7 @@
 #define MX_ERR_NO_RESOURCES     (-3)
 /* Memory could not be allocated; the call had no effect. */
 #define MX_ERR_NO_MEMORY        (-4)
+#define MX_ERR_CALL_FAILED      (-5)
 /* An argument is invalid (includes NULL and, in strict pointer mode,
    invalid pointers). */
 #define MX_ERR_INVALID_ARGS     (-10)

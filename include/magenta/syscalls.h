@@ -111,6 +111,32 @@ mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options,
 mx_status_t mx_socket_read(mx_handle_t handle, uint32_t options,
                            void* buffer, size_t size, size_t* actual);
 
+/* ---- Channels ----------------------------------------------------------- */
+
+/* A connected pair of channel ends (options must be 0). */
+mx_status_t mx_channel_create(uint32_t options, mx_handle_t* out0,
+                              mx_handle_t* out1);
+
+/* Writes a message; the handles move into it (on success only). */
+mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options,
+                             const void* bytes, uint32_t num_bytes,
+                             const mx_handle_t* handles, uint32_t num_handles);
+
+/* Reads the first message (options 0 or MX_CHANNEL_READ_MAY_DISCARD).
+   actual_bytes and actual_handles may be NULL. */
+mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options,
+                            void* bytes, mx_handle_t* handles,
+                            uint32_t num_bytes, uint32_t num_handles,
+                            uint32_t* actual_bytes, uint32_t* actual_handles);
+
+/* Writes args' message and waits until deadline for the reply with the same
+   transaction id. MX_ERR_CALL_FAILED reports the reason in *read_status. */
+mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options,
+                            mx_time_t deadline,
+                            const mx_channel_call_args_t* args,
+                            uint32_t* actual_bytes, uint32_t* actual_handles,
+                            mx_status_t* read_status);
+
 /* ---- Ports -------------------------------------------------------------- */
 
 /* A port (options must be 0). */

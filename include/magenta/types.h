@@ -57,6 +57,11 @@ typedef uint32_t mx_signals_t;
 #define MX_SOCKET_WRITABLE        ((mx_signals_t)1u << 1)
 #define MX_SOCKET_PEER_CLOSED     ((mx_signals_t)1u << 2)
 
+/* Channels. */
+#define MX_CHANNEL_READABLE       ((mx_signals_t)1u << 0)
+#define MX_CHANNEL_WRITABLE       ((mx_signals_t)1u << 1)
+#define MX_CHANNEL_PEER_CLOSED    ((mx_signals_t)1u << 2)
+
 /* Events and eventpairs. */
 #define MX_EVENT_SIGNALED         ((mx_signals_t)1u << 3)
 #define MX_EPAIR_SIGNALED         ((mx_signals_t)1u << 3)
@@ -86,6 +91,29 @@ typedef uint32_t mx_signals_t;
 #define MX_SOCKET_DATAGRAM        1u
 /* mx_socket_write option (with size 0): close this end for writing. */
 #define MX_SOCKET_HALF_CLOSE      1u
+
+/* ---- Channels ----------------------------------------------------------- */
+
+/* The largest message: bytes and handles (both limits inclusive). */
+#define MX_CHANNEL_MAX_MSG_BYTES   65536u
+#define MX_CHANNEL_MAX_MSG_HANDLES 64u
+/* mx_channel_read option: destroy a message that does not fit. */
+#define MX_CHANNEL_READ_MAY_DISCARD 1u
+
+/* A message's transaction id: its first four bytes (mx_channel_call). */
+typedef uint32_t mx_txid_t;
+
+/* The two messages of mx_channel_call. */
+typedef struct mx_channel_call_args {
+    const void* wr_bytes;
+    const mx_handle_t* wr_handles;
+    void* rd_bytes;
+    mx_handle_t* rd_handles;
+    uint32_t wr_num_bytes;
+    uint32_t wr_num_handles;
+    uint32_t rd_num_bytes;
+    uint32_t rd_num_handles;
+} mx_channel_call_args_t;
 
 /* ---- Waiting ------------------------------------------------------------ */
 

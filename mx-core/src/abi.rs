@@ -33,6 +33,8 @@ pub struct ObjectType(pub u32);
 impl ObjectType {
     /// `MX_OBJ_TYPE_NONE`.
     pub const NONE: ObjectType = ObjectType(0);
+    /// `MX_OBJ_TYPE_CHANNEL`.
+    pub const CHANNEL: ObjectType = ObjectType(4);
     /// `MX_OBJ_TYPE_EVENT`.
     pub const EVENT: ObjectType = ObjectType(5);
     /// `MX_OBJ_TYPE_PORT`.

@@ -146,12 +146,20 @@ impl<T: Slot> Bucket<T> {
     /// # Errors
     /// `NO_RESOURCES` when the bucket is full, `NO_MEMORY`.
     pub fn reserve(&mut self) -> Result<(), Status> {
-        let wanted = self.entries.len() + 1;
+        self.reserve_many(1)
+    }
+
+    /// Makes room so that the next `n` [`Bucket::insert`]s cannot fail.
+    ///
+    /// # Errors
+    /// `NO_RESOURCES` when the bucket cannot hold `n` more, `NO_MEMORY`.
+    pub fn reserve_many(&mut self, n: usize) -> Result<(), Status> {
+        let wanted = self.entries.len() + n;
         if wanted > BUCKET_CAPACITY {
             return Err(Status::NO_RESOURCES);
         }
         if self.entries.capacity() < wanted {
-            self.entries.try_reserve_exact(wanted / 4 + 1)?;
+            self.entries.try_reserve_exact(wanted / 4 + n)?;
         }
         let index_len = (wanted * 8).div_ceil(7).next_power_of_two().max(2);
         if self.slots().len() < index_len {
@@ -280,6 +288,21 @@ mod tests {
             assert_eq!(b.get(*g), Some(&E(*g, *v)));
         }
         assert_eq!(b.len(), live.len());
+    }
+
+    #[test]
+    fn reserving_many_makes_room_for_all() {
+        let mut b = Bucket::new();
+        b.reserve_many(64).unwrap();
+        let gens: alloc::vec::Vec<u32> = (0..64).map(|i| b.insert(|g| E(g, i))).collect();
+        for (i, g) in gens.iter().enumerate() {
+            assert_eq!(b.get(*g), Some(&E(*g, i as u32)));
+        }
+        for _ in 0..BUCKET_CAPACITY - 64 - 10 {
+            insert(&mut b, 0);
+        }
+        assert_eq!(b.reserve_many(11), Err(Status::NO_RESOURCES));
+        assert_eq!(b.reserve_many(10), Ok(()));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!   functions of a pair's state; [`storage`]: how bytes enter and leave
 //!   ([`storage::Source`], [`storage::Sink`]) and how queues are counted
 //!   ([`storage::Tally`]). The bytes themselves live in `mx-pipe`.
+//! - [`channel`]: the channel rules (limits, read checks, transaction ids,
+//!   signals) and an end's inbox with its waiting callers.
 //! - [`event`]: events and eventpairs.
 //! - [`observer::ObserverList`]: who waits on an object and when they fire.
 //! - [`port::PortQueue`]: a port's packets and the threads waiting for them.
@@ -27,6 +29,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
+pub mod channel;
 pub mod event;
 pub mod handle;
 pub mod observer;

@@ -43,6 +43,12 @@ impl Rights {
         .union(Rights::SIGNAL);
     /// Default rights of an eventpair end.
     pub const EVENTPAIR_DEFAULT: Rights = Rights::EVENT_DEFAULT.union(Rights::SIGNAL_PEER);
+    /// Default rights of a channel end (no `DUPLICATE`).
+    pub const CHANNEL_DEFAULT: Rights = Rights::TRANSFER
+        .union(Rights::READ)
+        .union(Rights::WRITE)
+        .union(Rights::SIGNAL)
+        .union(Rights::SIGNAL_PEER);
     /// Default rights of a port.
     pub const PORT_DEFAULT: Rights = Rights::DUPLICATE
         .union(Rights::TRANSFER)

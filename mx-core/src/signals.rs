@@ -4,8 +4,10 @@ bitflags::bitflags! {
     /// Signal bits (`mx_signals_t`).
     ///
     /// The same bit can mean different things on different object kinds
-    /// (bit 2 is `SOCKET_PEER_CLOSED` on a socket and `EPAIR_PEER_CLOSED` on an
-    /// eventpair), so the names below alias.
+    /// (bit 2 is `SOCKET_PEER_CLOSED` on a socket, `CHANNEL_PEER_CLOSED` on a
+    /// channel and `EPAIR_PEER_CLOSED` on an eventpair), so the names below
+    /// alias; the short names `READABLE`, `WRITABLE` and `PEER_CLOSED` mean
+    /// the same bits for sockets and channels.
     #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Default)]
     #[repr(transparent)]
     pub struct Signals: u32 {
@@ -15,6 +17,12 @@ bitflags::bitflags! {
         const SOCKET_WRITABLE = 1 << 1;
         /// `MX_SOCKET_PEER_CLOSED`: the peer closed, or half-closed its writing.
         const SOCKET_PEER_CLOSED = 1 << 2;
+        /// `MX_CHANNEL_READABLE`: a message is queued at this end.
+        const CHANNEL_READABLE = 1 << 0;
+        /// `MX_CHANNEL_WRITABLE`: the peer is open.
+        const CHANNEL_WRITABLE = 1 << 1;
+        /// `MX_CHANNEL_PEER_CLOSED`: the peer end's last handle was closed.
+        const CHANNEL_PEER_CLOSED = 1 << 2;
         /// `MX_EVENT_SIGNALED`: the user-settable bit of an event.
         const EVENT_SIGNALED = 1 << 3;
         /// `MX_EPAIR_SIGNALED`: the user-settable bit of an eventpair end.

@@ -303,6 +303,21 @@ impl<T: Source + ?Sized> Source for Framed<'_, T> {
         self.header_len + self.payload_len
     }
 
+    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+        let mut offset = offset;
+        let mut dst = dst;
+        if offset < self.header_len {
+            let n = (self.header_len - offset).min(dst.len());
+            dst[..n].copy_from_slice(&self.header[offset..offset + n]);
+            offset += n;
+            dst = &mut dst[n..];
+        }
+        if !dst.is_empty() {
+            self.payload.copy_to_slice(offset - self.header_len, dst)?;
+        }
+        Ok(())
+    }
+
     fn copy_to(&self, offset: usize, dst: &mut [core::mem::MaybeUninit<u8>]) -> Result<(), Status> {
         let mut offset = offset;
         let mut dst = dst;

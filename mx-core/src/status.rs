@@ -48,6 +48,9 @@ statuses! {
     NO_RESOURCES = -3, "MX_ERR_NO_RESOURCES";
     /// Memory could not be allocated; the call had no effect.
     NO_MEMORY = -4, "MX_ERR_NO_MEMORY";
+    /// `mx_channel_call`: reading the reply failed (the reason is reported
+    /// separately).
+    CALL_FAILED = -5, "MX_ERR_CALL_FAILED";
     /// An argument is invalid.
     INVALID_ARGS = -10, "MX_ERR_INVALID_ARGS";
     /// The handle value does not name a live handle of this process.
@@ -185,7 +188,7 @@ mod tests {
         assert_eq!(Status::OK.into_raw(), 0);
         assert_eq!(Status::SHOULD_WAIT.into_raw(), -22);
         assert_eq!(Status::ACCESS_DENIED.into_raw(), -30);
-        assert_eq!(Status::ALL_ERRORS.len(), 19);
+        assert_eq!(Status::ALL_ERRORS.len(), 20);
     }
 
     #[test]

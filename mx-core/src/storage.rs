@@ -29,6 +29,13 @@ pub trait Source {
     /// `INVALID_ARGS` if the memory cannot be read; `dst` may then be partly
     /// written, and the caller discards it.
     fn copy_to(&self, offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status>;
+
+    /// [`Source::copy_to`] into initialised memory (a channel message's
+    /// buffer).
+    ///
+    /// # Errors
+    /// As [`Source::copy_to`].
+    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status>;
 }
 
 /// Where read bytes go: a slice, or user memory reached some other way.
@@ -57,6 +64,11 @@ impl Source for [u8] {
         dst.write_copy_of_slice(&self[offset..offset + dst.len()]);
         Ok(())
     }
+
+    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+        dst.copy_from_slice(&self[offset..offset + dst.len()]);
+        Ok(())
+    }
 }
 
 impl Sink for [u8] {
@@ -66,6 +78,107 @@ impl Sink for [u8] {
 
     fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Status> {
         self[offset..offset + src.len()].copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// A sink that fills a `Vec<u8>` from its start, within the capacity it
+/// already has: it never allocates, so a copy into it cannot fail after
+/// the data was taken from where it was.
+#[derive(Debug)]
+pub struct VecSink<'a>(pub &'a mut alloc::vec::Vec<u8>);
+
+impl Sink for VecSink<'_> {
+    fn len(&self) -> usize {
+        self.0.capacity()
+    }
+
+    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Status> {
+        let end = offset + src.len();
+        if end > self.0.capacity() {
+            return Err(Status::BUFFER_TOO_SMALL);
+        }
+        self.0.truncate(offset);
+        self.0.resize(offset, 0);
+        self.0.extend_from_slice(src);
+        Ok(())
+    }
+}
+
+/// A sink of handle values that fills a `Vec` within its capacity (see
+/// [`VecSink`]).
+#[derive(Debug)]
+pub struct HandleVecSink<'a>(pub &'a mut alloc::vec::Vec<crate::RawHandle>);
+
+impl HandleSink for HandleVecSink<'_> {
+    fn len(&self) -> usize {
+        self.0.capacity()
+    }
+
+    fn write_all(&mut self, values: &[crate::RawHandle]) -> Result<(), Status> {
+        if values.len() > self.0.capacity() {
+            return Err(Status::BUFFER_TOO_SMALL);
+        }
+        self.0.clear();
+        self.0.extend_from_slice(values);
+        Ok(())
+    }
+}
+
+/// Handle values to be sent: a slice, or a C caller's array.
+pub trait HandleSource {
+    /// How many values the caller listed.
+    fn len(&self) -> usize;
+
+    /// Whether the list is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends every value to `out` (whose capacity the caller reserved).
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be read (a NULL array with a
+    /// non-zero count, in C).
+    fn read_into(&self, out: &mut alloc::vec::Vec<crate::RawHandle>) -> Result<(), Status>;
+}
+
+/// Where received handle values go: a slice, or a C caller's array.
+pub trait HandleSink {
+    /// How many values it can take.
+    fn len(&self) -> usize;
+
+    /// Whether it has no room.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes `values` at the start.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if the memory cannot be written.
+    fn write_all(&mut self, values: &[crate::RawHandle]) -> Result<(), Status>;
+}
+
+impl HandleSource for [crate::RawHandle] {
+    fn len(&self) -> usize {
+        <[crate::RawHandle]>::len(self)
+    }
+
+    fn read_into(&self, out: &mut alloc::vec::Vec<crate::RawHandle>) -> Result<(), Status> {
+        out.try_reserve(self.len())?;
+        out.extend_from_slice(self);
+        Ok(())
+    }
+}
+
+impl HandleSink for [crate::RawHandle] {
+    fn len(&self) -> usize {
+        <[crate::RawHandle]>::len(self)
+    }
+
+    fn write_all(&mut self, values: &[crate::RawHandle]) -> Result<(), Status> {
+        self[..values.len()].copy_from_slice(values);
         Ok(())
     }
 }

@@ -24,3 +24,33 @@ pub type mx_wait_item_t = mx_core::abi::WaitItem;
 pub type mx_info_handle_basic_t = mx_core::abi::HandleBasicInfo;
 /// `mx_port_packet_t`: a port packet.
 pub type mx_port_packet_t = mx_core::abi::PortPacket;
+
+/// `mx_txid_t`: a channel message's transaction id.
+pub type mx_txid_t = u32;
+
+/// `mx_channel_call_args_t`: the messages of `mx_channel_call`. The four
+/// pointers are kept as addresses (`usize`) so that the struct can be
+/// copied in as plain bytes; the entry point turns them into user-pointer
+/// types.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct mx_channel_call_args_t {
+    /// `const void* wr_bytes`.
+    pub wr_bytes: usize,
+    /// `const mx_handle_t* wr_handles`.
+    pub wr_handles: usize,
+    /// `void* rd_bytes`.
+    pub rd_bytes: usize,
+    /// `mx_handle_t* rd_handles`.
+    pub rd_handles: usize,
+    /// Bytes to write.
+    pub wr_num_bytes: u32,
+    /// Handles to write.
+    pub wr_num_handles: u32,
+    /// Room for the reply's bytes.
+    pub rd_num_bytes: u32,
+    /// Room for the reply's handles.
+    pub rd_num_handles: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<mx_channel_call_args_t>() == 48);

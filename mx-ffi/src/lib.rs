@@ -79,10 +79,11 @@
 //!
 //! # Modules
 //!
-//! One per call family: [`socket`], [`handle`], [`object`], [`event`],
-//! [`time`], [`port`]. [`ctypes`] has the C type names.
+//! One per call family: [`socket`], [`channel`], [`handle`], [`object`],
+//! [`event`], [`time`], [`port`]. [`ctypes`] has the C type names.
 
 pub mod boundary;
+pub mod channel;
 pub mod ctypes;
 pub mod event;
 pub mod handle;
@@ -92,6 +93,7 @@ pub mod ptr;
 pub mod socket;
 pub mod time;
 
+pub use channel::{mx_channel_call, mx_channel_create, mx_channel_read, mx_channel_write};
 pub use event::{mx_event_create, mx_eventpair_create};
 pub use handle::{mx_handle_close, mx_handle_duplicate, mx_handle_replace};
 pub use object::{

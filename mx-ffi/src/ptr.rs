@@ -48,14 +48,14 @@
 
 use core::ffi::c_void;
 use core::fmt;
-use core::mem::{size_of, MaybeUninit};
+use core::mem::{size_of, size_of_val, MaybeUninit};
 use core::ptr::{self, NonNull};
 use std::io::Write as _;
 use std::sync::OnceLock;
 
 use mx_core::abi::{PortPacket, WaitItem};
-use mx_core::storage::{Sink, Source};
-use mx_core::Status;
+use mx_core::storage::{HandleSink, HandleSource, Sink, Source};
+use mx_core::{RawHandle, Status};
 
 /// The environment variable that turns on checked access.
 pub(crate) const STRICT_POINTERS_ENV: &str = "MX_STRICT_POINTERS";
@@ -118,6 +118,11 @@ unsafe impl Plain for usize {}
 // (asserted below), no padding, any bits valid, no pointers.
 unsafe impl Plain for PortPacket {}
 const _: () = assert!(size_of::<PortPacket>() == 48);
+// SAFETY: `mx_channel_call_args_t` is `repr(C)`, four address-sized words
+// then four `u32`s: 48 bytes (asserted in `ctypes`), no padding, any bits
+// valid; the addresses are plain integers here, turned into user-pointer
+// types only by the entry point.
+unsafe impl Plain for crate::ctypes::mx_channel_call_args_t {}
 // SAFETY: `WaitItem` is `repr(C)` { i32, Signals, Signals }, and `Signals` is
 // a `repr(transparent)` u32 that keeps unknown bits: 12 bytes (asserted
 // below), no padding, any bits valid, no pointers.
@@ -193,6 +198,27 @@ impl Source for UserBytes {
                 // `offset + dst.len() <= len` was asserted; `dst` is our own
                 // memory, so the two do not overlap; promise 2 rules out a
                 // concurrent writer.
+                unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, dst.len()) };
+                Ok(())
+            }
+            Access::Checked => vm_read(to, self.ptr.wrapping_add(offset), dst.len()),
+        }
+    }
+
+    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+        within(offset, dst.len(), self.len);
+        if dst.is_empty() {
+            return Ok(());
+        }
+        if self.ptr.is_null() {
+            return Err(Status::INVALID_ARGS);
+        }
+        let to = dst.as_mut_ptr();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: as in `copy_to`: the caller's bytes are readable
+                // and not written meanwhile (promises 1 and 2), within
+                // bounds (asserted), and `dst` is ours.
                 unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, dst.len()) };
                 Ok(())
             }
@@ -443,6 +469,142 @@ pub(crate) fn probe_all<T: Plain>(outs: &[&Option<UserOut<T>>]) -> Result<(), St
     outs.iter()
         .filter_map(|out| out.as_ref())
         .try_for_each(UserOut::probe)
+}
+
+/// `const mx_handle_t* handles, count`: handle values a call only reads.
+/// The pointer may be NULL: reading a NULL array of non-zero length fails
+/// with `INVALID_ARGS` (when the call gets to it, which is its business).
+pub(crate) struct UserHandles {
+    ptr: *const RawHandle,
+    len: usize,
+    access: Access,
+}
+
+impl UserHandles {
+    /// Wraps a C array of `len` handle values, in the process's mode.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for reads of `len` consecutive values while the
+    ///    value lives. It need not be aligned.
+    /// 2. Nobody writes them meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const RawHandle, len: usize) -> UserHandles {
+        UserHandles {
+            ptr,
+            len,
+            access: Access::current(),
+        }
+    }
+}
+
+impl fmt::Debug for UserHandles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserHandles")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl HandleSource for UserHandles {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn read_into(&self, out: &mut Vec<RawHandle>) -> Result<(), Status> {
+        if self.len == 0 {
+            return Ok(());
+        }
+        if self.ptr.is_null() {
+            return Err(Status::INVALID_ARGS);
+        }
+        let bytes = self
+            .len
+            .checked_mul(size_of::<RawHandle>())
+            .ok_or(Status::INVALID_ARGS)?;
+        let start = out.len();
+        out.try_reserve_exact(self.len)?;
+        let to = out.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_readable`: `len` readable
+                // values at `ptr`; `out` has room for `len` more and is ours,
+                // so they do not overlap; promise 2: no writer.
+                unsafe { ptr::copy_nonoverlapping(self.ptr.cast::<u8>(), to, bytes) };
+            }
+            Access::Checked => vm_read(to, self.ptr.cast(), bytes)?,
+        }
+        // SAFETY: the copy initialised the `len` values after `start` (an
+        // error returned before this), and any bits are a valid `i32`.
+        unsafe { out.set_len(start + self.len) };
+        Ok(())
+    }
+}
+
+/// `mx_handle_t* handles, count`: handle values a call only writes. The
+/// pointer may be NULL: writing to a NULL array fails with `INVALID_ARGS`.
+pub(crate) struct UserHandlesMut {
+    ptr: *mut RawHandle,
+    len: usize,
+    access: Access,
+}
+
+impl UserHandlesMut {
+    /// Wraps a C array with room for `len` handle values, in the process's
+    /// mode.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    `ptr` is valid for writes of `len` consecutive values while the
+    ///    value lives. It need not be aligned.
+    /// 2. Nobody else accesses them meanwhile.
+    pub(crate) unsafe fn assume_writable(ptr: *mut RawHandle, len: usize) -> UserHandlesMut {
+        UserHandlesMut {
+            ptr,
+            len,
+            access: Access::current(),
+        }
+    }
+}
+
+impl fmt::Debug for UserHandlesMut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserHandlesMut")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl HandleSink for UserHandlesMut {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn write_all(&mut self, values: &[RawHandle]) -> Result<(), Status> {
+        // Load-bearing: the caller's room bounds what is written.
+        assert!(values.len() <= self.len, "more handle values than room");
+        if values.is_empty() {
+            return Ok(());
+        }
+        if self.ptr.is_null() {
+            return Err(Status::INVALID_ARGS);
+        }
+        let bytes = size_of_val(values);
+        let from = values.as_ptr().cast::<u8>();
+        match self.access {
+            Access::Direct => {
+                // SAFETY: promise 1 of `assume_writable`: room for `len`
+                // values at `ptr`, and `values.len() <= len` was asserted;
+                // `values` is ours, so no overlap; promise 2: no other access.
+                unsafe { ptr::copy_nonoverlapping(from, self.ptr.cast::<u8>(), bytes) };
+                Ok(())
+            }
+            Access::Checked => vm_write(self.ptr.cast(), from, bytes),
+        }
+    }
 }
 
 /// `T* items, count`: an array a call reads in full, then writes back.

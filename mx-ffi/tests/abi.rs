@@ -105,7 +105,7 @@ impl Expected {
 fn signal_c_name(rust: &str) -> String {
     if let Some(n) = rust.strip_prefix("USER_") {
         format!("MX_USER_SIGNAL_{n}")
-    } else if ["SOCKET_", "EVENT_", "EPAIR_"]
+    } else if ["SOCKET_", "CHANNEL_", "EVENT_", "EPAIR_"]
         .iter()
         .any(|p| rust.starts_with(p))
     {
@@ -197,6 +197,7 @@ fn expected() -> (Expected, Vec<&'static str>) {
         ("MX_DEFAULT_EVENT_RIGHTS", Rights::EVENT_DEFAULT),
         ("MX_DEFAULT_EVENTPAIR_RIGHTS", Rights::EVENTPAIR_DEFAULT),
         ("MX_DEFAULT_PORT_RIGHTS", Rights::PORT_DEFAULT),
+        ("MX_DEFAULT_CHANNEL_RIGHTS", Rights::CHANNEL_DEFAULT),
     ] {
         e.constant(name, rights.bits().into(), "mx_rights_t");
     }
@@ -204,6 +205,7 @@ fn expected() -> (Expected, Vec<&'static str>) {
     // Object types and properties, info topics.
     for (name, ty) in [
         ("MX_OBJ_TYPE_NONE", ObjectType::NONE),
+        ("MX_OBJ_TYPE_CHANNEL", ObjectType::CHANNEL),
         ("MX_OBJ_TYPE_EVENT", ObjectType::EVENT),
         ("MX_OBJ_TYPE_PORT", ObjectType::PORT),
         ("MX_OBJ_TYPE_SOCKET", ObjectType::SOCKET),
@@ -339,6 +341,27 @@ fn expected() -> (Expected, Vec<&'static str>) {
         u32
     );
 
+    {
+        use magenta::ctypes::mx_channel_call_args_t as Args;
+        e.size::<Args>("mx_channel_call_args_t");
+        for (name, offset) in [
+            ("wr_bytes", offset_of!(Args, wr_bytes)),
+            ("wr_handles", offset_of!(Args, wr_handles)),
+            ("rd_bytes", offset_of!(Args, rd_bytes)),
+            ("rd_handles", offset_of!(Args, rd_handles)),
+        ] {
+            e.field("mx_channel_call_args_t", name, offset, size_of::<usize>());
+        }
+        for (name, offset) in [
+            ("wr_num_bytes", offset_of!(Args, wr_num_bytes)),
+            ("wr_num_handles", offset_of!(Args, wr_num_handles)),
+            ("rd_num_bytes", offset_of!(Args, rd_num_bytes)),
+            ("rd_num_handles", offset_of!(Args, rd_num_handles)),
+        ] {
+            e.field("mx_channel_call_args_t", name, offset, size_of::<u32>());
+        }
+    }
+
     e.size::<PortPacket>("mx_port_packet_t");
     e.size::<[u64; 4]>("mx_packet_user_t");
     field!("mx_port_packet_t", "key", PortPacket, key, u64);
@@ -419,6 +442,22 @@ fn expected() -> (Expected, Vec<&'static str>) {
         mx_socket_read(
             mx_handle_t = "mx_handle_t", u32 = "uint32_t", *mut core::ffi::c_void = "void*",
             usize = "size_t", *mut usize = "size_t*"
+        ) -> mx_status_t = "mx_status_t";
+        mx_channel_create(u32 = "uint32_t", *mut mx_handle_t = "mx_handle_t*", *mut mx_handle_t = "mx_handle_t*")
+            -> mx_status_t = "mx_status_t";
+        mx_channel_write(
+            mx_handle_t = "mx_handle_t", u32 = "uint32_t", *const core::ffi::c_void = "const void*",
+            u32 = "uint32_t", *const mx_handle_t = "const mx_handle_t*", u32 = "uint32_t"
+        ) -> mx_status_t = "mx_status_t";
+        mx_channel_read(
+            mx_handle_t = "mx_handle_t", u32 = "uint32_t", *mut core::ffi::c_void = "void*",
+            *mut mx_handle_t = "mx_handle_t*", u32 = "uint32_t", u32 = "uint32_t",
+            *mut u32 = "uint32_t*", *mut u32 = "uint32_t*"
+        ) -> mx_status_t = "mx_status_t";
+        mx_channel_call(
+            mx_handle_t = "mx_handle_t", u32 = "uint32_t", mx_time_t = "mx_time_t",
+            *const magenta::ctypes::mx_channel_call_args_t = "const mx_channel_call_args_t*",
+            *mut u32 = "uint32_t*", *mut u32 = "uint32_t*", *mut mx_status_t = "mx_status_t*"
         ) -> mx_status_t = "mx_status_t";
     }
     (e, exported)

@@ -70,6 +70,10 @@ impl Source for Huge {
     ) -> Result<(), Status> {
         panic!("a size beyond 32 bits was copied");
     }
+
+    fn copy_to_slice(&self, _offset: usize, _dst: &mut [u8]) -> Result<(), Status> {
+        panic!("a size beyond 32 bits was copied");
+    }
 }
 
 /// A sink of `len` bytes that must never be written.

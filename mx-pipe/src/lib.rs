@@ -774,6 +774,13 @@ mod tests {
             dst.fill(core::mem::MaybeUninit::new(7));
             Ok(())
         }
+        fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
+            if offset + dst.len() > 1000 {
+                return Err(Status::INVALID_ARGS);
+            }
+            dst.fill(7);
+            Ok(())
+        }
     }
 
     #[test]

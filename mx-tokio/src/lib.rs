@@ -4,6 +4,7 @@
 //!   sockets (`poll_shutdown` half-closes; `PEER_CLOSED` reads as end of
 //!   file), and [`AsyncSocket::send`] / [`AsyncSocket::recv`] for datagram
 //!   sockets.
+//! - [`AsyncChannel`]: `recv_msg`, `send_msg` and `call` for channel ends.
 //! - [`OnSignals`]: a future that resolves when any of some signals is
 //!   asserted on any handle, with the signals observed.
 //!
@@ -37,9 +38,10 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use mx::api::{AsHandleRef, HandleRef, Socket};
+use mx::api::{AsHandleRef, Channel, Handle, HandleRef, MessageBuf, Socket};
 use mx::core::socket::SOCKET_CAPACITY;
 use mx::sys::ext::{self, WakerRegistration, WakerWait, Wanted};
+use mx::sys::CallError;
 use mx::{Signals, Status};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::coop;
@@ -259,6 +261,111 @@ impl AsyncWrite for AsyncSocket {
             Ok(()) | Err(Status::PEER_CLOSED) => Poll::Ready(Ok(())),
             Err(status) => Poll::Ready(Err(status.into())),
         }
+    }
+}
+
+/// A channel end driven by tokio: messages are received without blocking
+/// a thread, and calls wait for their replies as tasks.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), mx::Status> {
+/// use mx::api::{Channel, MessageBuf};
+/// use mx_tokio::AsyncChannel;
+///
+/// let (a, b) = Channel::create()?;
+/// let (a, b) = (AsyncChannel::new(a), AsyncChannel::new(b));
+/// let server = tokio::spawn(async move {
+///     let mut buf = MessageBuf::new();
+///     b.recv_msg(&mut buf).await?;
+///     // Echo the request, transaction id included, as the reply.
+///     b.send_msg(buf.bytes(), &mut Vec::new())
+/// });
+/// let mut reply = MessageBuf::with_max_capacity()?;
+/// let request = [7, 0, 0, 0, b'h', b'i'];
+/// a.call(&request, &mut Vec::new(), &mut reply).await.map_err(|e| e.status)?;
+/// assert_eq!(reply.bytes(), request);
+/// server.await.unwrap()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncChannel {
+    channel: Channel,
+}
+
+impl AsyncChannel {
+    /// Wraps a channel end.
+    pub fn new(channel: Channel) -> AsyncChannel {
+        AsyncChannel { channel }
+    }
+
+    /// The channel end.
+    pub fn get_ref(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Unwraps the channel end.
+    pub fn into_inner(self) -> Channel {
+        self.channel
+    }
+
+    /// Receives the next message into `buf` (growing it as needed), waiting
+    /// for one. Cancel-safe: a message is taken only when this returns.
+    ///
+    /// # Errors
+    /// `PEER_CLOSED` once the peer closed and every message was read;
+    /// `NO_MEMORY`; the handle errors of `mx::sys::channel_read`.
+    pub async fn recv_msg(&self, buf: &mut MessageBuf) -> Result<(), Status> {
+        let mut slot = None;
+        std::future::poll_fn(|cx| {
+            let coop = ready!(coop::poll_proceed(cx));
+            loop {
+                match self.channel.try_read(buf) {
+                    Err(Status::SHOULD_WAIT) => {
+                        ready!(wait_for(
+                            self.channel.as_handle_ref(),
+                            Wanted::Signals(Signals::READABLE | Signals::PEER_CLOSED),
+                            &mut slot,
+                            cx
+                        ))?;
+                    }
+                    result => {
+                        coop.made_progress();
+                        return Poll::Ready(finish_wait(&mut slot, result));
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Sends a message (a channel write never waits: its queue has no
+    /// limit). As `mx::api::Channel::write`: on success `handles` is empty.
+    ///
+    /// # Errors
+    /// As `mx::api::Channel::write`.
+    pub fn send_msg(&self, bytes: &[u8], handles: &mut Vec<Handle>) -> Result<(), Status> {
+        self.channel.write(bytes, handles)
+    }
+
+    /// `mx_channel_call` as a task: writes the message, then waits for the
+    /// reply with the same transaction id without blocking a thread, and
+    /// reads it into `buf` (which must be large enough). Dropping the
+    /// future gives the call up; a reply that arrives is then queued as an
+    /// ordinary message. For a deadline, wrap it in `tokio::time::timeout`.
+    ///
+    /// # Errors
+    /// As `mx::api::Channel::call`.
+    pub async fn call(
+        &self,
+        bytes: &[u8],
+        handles: &mut Vec<Handle>,
+        buf: &mut MessageBuf,
+    ) -> Result<(), CallError> {
+        let waker = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        let mut call = self.channel.call_start(bytes, handles, &waker)?;
+        std::future::poll_fn(|cx| call.poll_reply(cx.waker(), buf)).await
     }
 }
 

@@ -94,6 +94,68 @@ impl handle::Slot for Entry {
     }
 }
 
+/// Room for new handles reserved in one bucket, under its write lock (see
+/// [`HandleTable::find_with_slots`]).
+#[derive(Debug)]
+pub(crate) struct Slots<'a> {
+    index: usize,
+    bucket: &'a mut Bucket<Entry>,
+    left: usize,
+}
+
+impl Slots<'_> {
+    /// Adds a handle to `end` with `rights`; cannot fail within the room
+    /// reserved.
+    pub(crate) fn insert(&mut self, end: End, rights: Rights) -> RawHandle {
+        debug_assert!(self.left > 0, "more handles than reserved");
+        self.left = self.left.saturating_sub(1);
+        let generation = self.bucket.insert(|g| Entry::new(g, rights, end));
+        handle::encode(self.index, generation)
+    }
+}
+
+/// A handle out of every table, in a message: it still counts as a handle
+/// of its object (its `LAST_HANDLE`, its peer's `PEER_CLOSED`), and keeps
+/// the rights it was sent with. Dropping it closes it, as
+/// `mx_handle_close` would; [`Slots::insert`] of its parts (via
+/// [`Transit::into_parts`]) puts it in a table instead.
+#[derive(Debug)]
+pub(crate) struct Transit {
+    /// `None` once handed on.
+    end: Option<End>,
+    rights: Rights,
+}
+
+impl Transit {
+    /// The end and rights, to put in a table; the handle count stays.
+    /// (`None` only for a transit already handed on, which cannot be.)
+    pub(crate) fn into_parts(mut self) -> Option<(End, Rights)> {
+        self.end.take().map(|end| (end, self.rights))
+    }
+
+    /// The end it names.
+    pub(crate) fn end(&self) -> Option<&End> {
+        self.end.as_ref()
+    }
+
+    /// Drops a transit that never left the table (a failed transfer): its
+    /// handle is still counted by the table entry it was made from.
+    fn forget(mut self) {
+        self.end = None;
+    }
+}
+
+impl Drop for Transit {
+    fn drop(&mut self) {
+        if let Some(end) = self.end.take() {
+            // No wait was made through a handle in transit: the value that
+            // cancels nothing will do.
+            end.object
+                .close_handle(end.side, mx_core::abi::HANDLE_INVALID);
+        }
+    }
+}
+
 /// A bucket alone on its cache line.
 #[derive(Debug)]
 #[repr(align(64))]
@@ -204,6 +266,143 @@ impl HandleTable {
             }
         }
         Err(Status::NO_RESOURCES)
+    }
+
+    /// Looks `value` up as [`HandleTable::find`] does and runs `f` with room
+    /// for `room` new handles reserved in one bucket (so inserting them
+    /// cannot fail), both buckets write-locked in index order. This is how
+    /// a read moves the handles of a message into the table in the same step
+    /// as it takes the message.
+    ///
+    /// # Errors
+    /// The lookup's; `NO_RESOURCES` (no bucket has room), `NO_MEMORY`; or
+    /// `f`'s.
+    pub(crate) fn find_with_slots<K: Kind, R>(
+        &self,
+        value: RawHandle,
+        rights: Rights,
+        room: usize,
+        f: impl FnOnce(&K::Target, Side, &mut Slots<'_>) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        let (index, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
+        let slot = self.buckets.get(index).ok_or(Status::BAD_HANDLE)?;
+        let count = self.buckets.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..count {
+            let target = (start + i) % count;
+            let (mut own, mut other) = if target == index {
+                (slot.0.write(), None)
+            } else if index < target {
+                let own = slot.0.write();
+                (own, Some(self.buckets[target].0.write()))
+            } else {
+                let other = self.buckets[target].0.write();
+                (slot.0.write(), Some(other))
+            };
+            let entry = own.get(generation).ok_or(Status::BAD_HANDLE)?;
+            if !entry.rights.contains(rights) {
+                return Err(Status::ACCESS_DENIED);
+            }
+            // An owned reference, so that the bucket can be borrowed mutably.
+            let end = entry.end();
+            K::of(&end.object)?;
+            let bucket = other.as_deref_mut().unwrap_or(&mut own);
+            match bucket.reserve_many(room) {
+                Ok(()) => {}
+                Err(Status::NO_RESOURCES) => continue,
+                Err(status) => return Err(status),
+            }
+            let mut slots = Slots {
+                index: target,
+                bucket,
+                left: room,
+            };
+            return f(K::of(&end.object)?, end.side, &mut slots);
+        }
+        Err(Status::NO_RESOURCES)
+    }
+
+    /// Moves the handles `values` out of the table, atomically with
+    /// `commit`. With every bucket involved write-locked (that of `via`, the
+    /// handle the transfer goes through, and those of the values, in index
+    /// order), it checks that `via` is live, then each value in list order:
+    /// live (`BAD_HANDLE`), then `check(via, entry)`; then that no value is
+    /// listed twice (`INVALID_ARGS`). Then it calls `commit` with `via`'s
+    /// entry and the handles as [`Transit`]s, and removes the values from
+    /// the table only if `commit` succeeds; if it fails, it hands the
+    /// transits back and the table is unchanged.
+    ///
+    /// # Errors
+    /// As above, `NO_MEMORY`, or `commit`'s error.
+    pub(crate) fn transfer<R>(
+        &self,
+        via: RawHandle,
+        values: &[RawHandle],
+        mut check: impl FnMut(&Entry, &Entry) -> Result<(), Status>,
+        commit: impl FnOnce(&Entry, Vec<Transit>) -> Result<R, (Status, Vec<Transit>)>,
+    ) -> Result<R, Status> {
+        let (via_index, via_generation) = handle::decode(via).ok_or(Status::BAD_HANDLE)?;
+        // The buckets to lock, in index order; an undecodable value names no
+        // bucket (it is reported as BAD_HANDLE in its turn).
+        let mut indices: Vec<usize> = Vec::new();
+        indices.try_reserve_exact(values.len() + 1)?;
+        indices.push(via_index);
+        indices.extend(
+            values
+                .iter()
+                .filter_map(|&v| handle::decode(v))
+                .map(|(i, _)| i)
+                .filter(|&i| i < self.buckets.len()),
+        );
+        indices.sort_unstable();
+        indices.dedup();
+        let mut guards = Vec::new();
+        guards.try_reserve_exact(indices.len())?;
+        for &i in &indices {
+            guards.push(self.buckets.get(i).ok_or(Status::BAD_HANDLE)?.0.write());
+        }
+        let guard_of = |i: usize| indices.binary_search(&i).ok();
+        let via_entry = guards[guard_of(via_index).ok_or(Status::INTERNAL)?]
+            .get(via_generation)
+            .ok_or(Status::BAD_HANDLE)?;
+        let mut transits = Vec::new();
+        transits.try_reserve_exact(values.len())?;
+        for &value in values {
+            let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
+            let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
+            let entry = guards[g].get(generation).ok_or(Status::BAD_HANDLE)?;
+            check(via_entry, entry)?;
+            transits.push(Transit {
+                end: Some(entry.end()),
+                rights: entry.rights,
+            });
+        }
+        let mut sorted: Vec<RawHandle> = Vec::new();
+        sorted.try_reserve_exact(values.len())?;
+        sorted.extend_from_slice(values);
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+            transits.into_iter().for_each(Transit::forget);
+            return Err(Status::INVALID_ARGS);
+        }
+        match commit(via_entry, transits) {
+            Ok(result) => {
+                for &value in values {
+                    if let Some((i, generation)) = handle::decode(value) {
+                        if let Some(g) = guard_of(i) {
+                            // The transit holds the object now; the entry's
+                            // reference goes.
+                            drop(guards[g].remove(generation));
+                        }
+                    }
+                }
+                Ok(result)
+            }
+            Err((status, transits)) => {
+                transits.into_iter().for_each(Transit::forget);
+                Err(status)
+            }
+        }
     }
 
     /// Removes the handle `value` and returns what it named.

@@ -22,6 +22,7 @@ extern "C" {
 /* Object types (mx_info_handle_basic_t.type). */
 typedef uint32_t mx_obj_type_t;
 #define MX_OBJ_TYPE_NONE       ((mx_obj_type_t)0u)
+#define MX_OBJ_TYPE_CHANNEL    ((mx_obj_type_t)4u)
 #define MX_OBJ_TYPE_EVENT      ((mx_obj_type_t)5u)
 #define MX_OBJ_TYPE_PORT       ((mx_obj_type_t)6u)
 #define MX_OBJ_TYPE_SOCKET     ((mx_obj_type_t)14u)

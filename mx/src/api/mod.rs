@@ -8,6 +8,7 @@
 //! [`Peered`] (signalling the peer). Every method is a thin call into
 //! [`crate::sys`].
 
+mod channel;
 mod event;
 mod port;
 mod socket;
@@ -19,6 +20,7 @@ use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
 
 use crate::sys;
 
+pub use channel::{Channel, ChannelCall, MessageBuf, ReadError};
 pub use event::{Event, EventPair};
 pub use port::{Packet, PacketContents, Port, SignalPacket, UserPacket, WaitAsyncOpts};
 pub use socket::{Socket, SocketOpts};

@@ -3,7 +3,7 @@
 //!
 //! Every object kind is a variant of [`Object`], so a `match` shows what a
 //! new kind must handle; peered kinds (sockets, eventpairs, channels) hold
-//! both ends in one allocation, under one lock. A handle names an [`End`]:
+//! both ends in one allocation. A handle names an [`End`]:
 //! an object and which of its ends (unpeered kinds have one, [`Side::A`]).
 //!
 //! Each kind lives in its own module and owns its operations there
@@ -17,6 +17,7 @@
 //! The observer machinery (who waits, and waking them) is in [`watch`],
 //! generic over the kinds; blocking waits are in [`wait`].
 
+pub(crate) mod channel;
 pub(crate) mod event;
 pub(crate) mod port;
 pub(crate) mod socket;
@@ -29,6 +30,7 @@ use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 
 use crate::sync::{counters, Arc};
 
+pub(crate) use channel::ChannelPair;
 pub(crate) use event::{Event, EventPair};
 pub(crate) use port::Port;
 pub(crate) use socket::SocketPair;
@@ -46,6 +48,9 @@ pub(crate) enum Object {
     /// A port (behind its own `Arc`: the waits queueing into it hold it,
     /// and its queue would make every object as large).
     Port(Arc<Port>),
+    /// A channel pair (behind its own `Arc`: its inboxes would make every
+    /// object as large).
+    Channel(Arc<ChannelPair>),
 }
 
 /// What a handle names: one end of an object, owned.
@@ -125,6 +130,17 @@ kind!(SocketPair, Socket);
 kind!(Event, Event);
 kind!(EventPair, EventPair);
 
+impl Kind for ChannelPair {
+    type Target = ChannelPair;
+
+    fn of(object: &Object) -> Result<&ChannelPair, Status> {
+        match object {
+            Object::Channel(pair) => Ok(pair),
+            _ => Err(Status::WRONG_TYPE),
+        }
+    }
+}
+
 impl Kind for Port {
     /// The port's own `Arc`: asynchronous waits hold it.
     type Target = Arc<Port>;
@@ -145,6 +161,7 @@ impl Object {
             Object::Event(_) => ObjectType::EVENT,
             Object::EventPair(_) => ObjectType::EVENT_PAIR,
             Object::Port(_) => ObjectType::PORT,
+            Object::Channel(_) => ObjectType::CHANNEL,
         }
     }
 
@@ -154,6 +171,7 @@ impl Object {
             Object::Socket(o) => Some(o),
             Object::Event(o) => Some(o),
             Object::EventPair(o) => Some(o),
+            Object::Channel(o) => Some(&**o),
             Object::Port(_) => None,
         }
     }
@@ -174,6 +192,7 @@ impl Object {
             Object::Event(o) => o.koid(),
             Object::EventPair(o) => o.koid(side),
             Object::Port(o) => o.koid(),
+            Object::Channel(o) => o.koid(side),
         }
     }
 
@@ -182,6 +201,7 @@ impl Object {
         match self {
             Object::Socket(o) => o.koid(side.peer()),
             Object::EventPair(o) => o.koid(side.peer()),
+            Object::Channel(o) => o.koid(side.peer()),
             Object::Event(_) | Object::Port(_) => Koid::INVALID,
         }
     }
@@ -197,6 +217,7 @@ impl Object {
             Object::Event(o) => o.add_handle(),
             Object::EventPair(o) => o.add_handle(side),
             Object::Port(o) => o.add_handle(),
+            Object::Channel(o) => o.add_handle(side),
         }
     }
 
@@ -208,6 +229,7 @@ impl Object {
             Object::Event(o) => o.close_handle(handle),
             Object::EventPair(o) => o.close_handle(side, handle),
             Object::Port(o) => o.close_handle(handle),
+            Object::Channel(o) => o.close_handle(side, handle),
         }
     }
 
@@ -234,6 +256,7 @@ impl Object {
             Object::Socket(o) => o.signal(side, clear, set),
             Object::Event(o) => o.signal(clear, set),
             Object::EventPair(o) => o.signal(side, clear, set),
+            Object::Channel(o) => o.signal(side, clear, set),
             Object::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }
@@ -251,6 +274,7 @@ impl Object {
         match self {
             Object::Socket(o) => o.signal_peer(side, clear, set),
             Object::EventPair(o) => o.signal_peer(side, clear, set),
+            Object::Channel(o) => o.signal_peer(side, clear, set),
             Object::Event(_) | Object::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }

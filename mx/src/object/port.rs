@@ -32,7 +32,7 @@ use mx_core::{Koid, RawHandle, Signals, Status, Time};
 use super::wait::park_until;
 use super::watch::{self, ObserveRequest, Waiting, WakeList};
 use super::{End, Live, Object};
-use crate::sync::{counters, try_arc, Arc, AtomicU32, Mutex, Ordering, Parker};
+use crate::sync::{counters, try_arc, Arc, AtomicU32, AtomicU64, Mutex, Ordering, Parker};
 
 /// A port.
 #[derive(Debug)]
@@ -75,6 +75,9 @@ pub(crate) struct RepeatSlot {
     /// A packet is queued or handed out and not yet taken; changed under the
     /// port lock.
     queued: AtomicU32,
+    /// The `count` of the next packet: 1, except for the first packet of a
+    /// wait armed on a channel with messages queued.
+    count: AtomicU64,
 }
 
 /// What an asynchronous-wait observer holds.
@@ -102,7 +105,9 @@ impl Queued {
             Queued::Repeating(slot) => {
                 slot.queued.store(0, Ordering::Relaxed);
                 let observed = Signals::from_bits_retain(slot.observed.load(Ordering::Relaxed));
-                PortPacket::signal(slot.key, PKT_TYPE_SIGNAL_REP, slot.trigger, observed, 1)
+                // The first packet may count several messages; later ones 1.
+                let count = slot.count.swap(1, Ordering::Relaxed);
+                PortPacket::signal(slot.key, PKT_TYPE_SIGNAL_REP, slot.trigger, observed, count)
             }
         }
     }
@@ -307,6 +312,7 @@ pub(crate) fn wait_async(
             handle,
             observed: AtomicU32::new(0),
             queued: AtomicU32::new(0),
+            count: AtomicU64::new(1),
         })?)
     } else {
         None
@@ -335,7 +341,18 @@ pub(crate) fn wait_async(
         if observer.fired {
             observer.fired = false;
             let current = observer.observed;
-            if fire_port(observer, current, &mut state, wakes) == Verdict::Remove {
+            // Armed on a channel while READABLE (and watching it): the first
+            // packet counts the messages queued now (SPEC 10).
+            let count = match observable.messages(watched.side) {
+                Some(n)
+                    if current.contains(Signals::READABLE)
+                        && signals.contains(Signals::READABLE) =>
+                {
+                    n.max(1) as u64
+                }
+                _ => 1,
+            };
+            if fire_port(observer, current, count, &mut state, wakes) == Verdict::Remove {
                 return Ok(false);
             }
         }
@@ -353,6 +370,7 @@ pub(crate) fn wait_async(
 fn fire_port(
     observer: &mut Observer<Waiting>,
     current: Signals,
+    count: u64,
     port: &mut PortState,
     wakes: &mut WakeList,
 ) -> Verdict {
@@ -370,7 +388,7 @@ fn fire_port(
                 PKT_TYPE_SIGNAL_ONE,
                 observer.wanted.signals(),
                 current,
-                1,
+                count,
             );
             match Port::push(
                 port,
@@ -386,6 +404,9 @@ fn fire_port(
             }
         }
         Some(slot) => {
+            if count > 1 {
+                slot.count.store(count, Ordering::Relaxed);
+            }
             slot.observed.store(current.bits(), Ordering::Relaxed);
             if slot.queued.load(Ordering::Relaxed) == 0
                 && Port::push(port, Queued::Repeating(slot.clone()), wakes).is_ok()
@@ -409,7 +430,7 @@ pub(super) fn fire_link(
     };
     let port = link.port.clone();
     let mut state = port.state.lock();
-    let verdict = fire_port(observer, current, &mut state, wakes);
+    let verdict = fire_port(observer, current, 1, &mut state, wakes);
     if verdict == Verdict::Remove {
         let id = observer.id;
         state.registrations.retain(|(_, r)| *r != id);

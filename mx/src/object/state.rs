@@ -8,6 +8,7 @@
 
 use core::marker::PhantomData;
 
+use mx_core::channel::EndState as ChannelEnd;
 use mx_core::event::EventState;
 use mx_core::socket as rules;
 use mx_core::socket::End;
@@ -42,6 +43,24 @@ impl Pack for End {
     }
     fn signal_as_peer(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
         rules::signal_peer(self, clear, set)
+    }
+}
+
+impl Pack for ChannelEnd {
+    fn pack(self) -> u64 {
+        ChannelEnd::pack(self)
+    }
+    fn unpack(word: u64) -> ChannelEnd {
+        ChannelEnd::unpack(word)
+    }
+    fn handles(&mut self) -> &mut u32 {
+        &mut self.handles
+    }
+    fn signal(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        ChannelEnd::signal(self, clear, set)
+    }
+    fn signal_as_peer(&mut self, clear: Signals, set: Signals) -> Result<(), Status> {
+        ChannelEnd::signal_as_peer(self, clear, set)
     }
 }
 

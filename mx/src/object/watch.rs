@@ -54,6 +54,13 @@ pub(crate) trait Observable: Sync + core::fmt::Debug {
     fn room(&self, _side: Side) -> Option<usize> {
         None
     }
+
+    /// Messages queued at `side` (channels only): the `count` of the first
+    /// port packet of an asynchronous wait armed while `READABLE` is
+    /// asserted.
+    fn messages(&self, _side: Side) -> Option<usize> {
+        None
+    }
 }
 
 /// An object's observers, under one lock, and how many there are.

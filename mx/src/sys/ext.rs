@@ -8,6 +8,8 @@
 //!   registration is removed when it fires (the task is woken and polls
 //!   again) or when its [`WakerWait`] is dropped, so a future re-registers
 //!   on every `Pending` and leaves nothing behind when dropped.
+//! - [`channel_call_start`] and [`PendingCall`]: `mx_channel_call` for an
+//!   async task, in two steps that never block.
 //! - [`socket_is_datagram`], [`handle_count`], [`live_objects`]: queries.
 
 use core::task::Waker;
@@ -15,8 +17,10 @@ use core::task::Waker;
 pub use mx_core::observer::Wanted;
 use mx_core::{RawHandle, Rights, Signals, Status, Time};
 
+use super::CallError;
+use crate::object::channel::{CallEnd, CallWaker};
 use crate::object::watch::{self, Observable, ObserveRequest, Observed, Waiting};
-use crate::object::{wait, End, SocketPair, Waitable};
+use crate::object::{wait, ChannelPair, End, Kind, SocketPair, Waitable};
 use crate::sync::counters;
 use crate::table::table;
 
@@ -128,5 +132,102 @@ fn register(
     match watch::observe(target, side, request)? {
         Observed::Now(current) => Ok(WakerRegistration::Ready(current)),
         Observed::Registered { id, .. } => Ok(WakerRegistration::Waiting(WakerWait { end, id })),
+    }
+}
+
+/// A `mx_channel_call` made by an async task: the message is sent, and the
+/// task polls for the reply ([`channel_call_start`]). Dropping it gives the
+/// call up; a reply that arrived, or arrives later, is queued at the end as
+/// an ordinary message.
+#[derive(Debug)]
+pub struct PendingCall {
+    handle: RawHandle,
+    end: End,
+    id: u64,
+    done: bool,
+}
+
+/// Phase 1 of `mx_channel_call` for an async task: checks and writes the
+/// message exactly as [`crate::sys::channel_call`] does, registering
+/// `waker` to be woken when the reply arrives (or the call fails).
+///
+/// # Errors
+/// The write's errors; the handles then stay with the caller.
+pub fn channel_call_start<WB, WH>(
+    handle: RawHandle,
+    wr_bytes: &WB,
+    wr_handles: &WH,
+    waker: &Waker,
+) -> Result<PendingCall, Status>
+where
+    WB: mx_core::storage::Source + ?Sized,
+    WH: mx_core::storage::HandleSource + ?Sized,
+{
+    let rights = Rights::READ | Rights::WRITE;
+    let outgoing = super::channel::prepare(handle, rights, wr_bytes, wr_handles)?;
+    let end = table().find::<ChannelPair, _>(handle, rights, |found| Ok(found.end()))?;
+    let id = counters::observer_id();
+    super::channel::send(handle, outgoing, Some((id, CallWaker::Task(waker.clone()))))?;
+    Ok(PendingCall {
+        handle,
+        end,
+        id,
+        done: false,
+    })
+}
+
+impl PendingCall {
+    /// Phase 2: the reply, read into `rd_bytes` and `rd_handles` as
+    /// [`crate::sys::channel_call`] does, or `Pending` (and `waker` will be
+    /// woken).
+    ///
+    /// # Errors
+    /// `CALL_FAILED` with the read status, as [`crate::sys::channel_call`].
+    pub fn poll<RB, RH>(
+        &mut self,
+        waker: &Waker,
+        rd_bytes: &mut RB,
+        rd_handles: &mut RH,
+    ) -> core::task::Poll<Result<(u32, u32), CallError>>
+    where
+        RB: mx_core::storage::Sink + ?Sized,
+        RH: mx_core::storage::HandleSink + ?Sized,
+    {
+        use core::task::Poll;
+        if self.done {
+            return Poll::Ready(Err(CallError {
+                status: Status::BAD_STATE,
+                read_status: None,
+            }));
+        }
+        let Ok(pair) = ChannelPair::of(&self.end.object) else {
+            return Poll::Ready(Err(Status::INTERNAL.into()));
+        };
+        let Some(end) = pair.poll_reply(self.end.side, self.id, Some(waker)) else {
+            return Poll::Pending;
+        };
+        self.done = true;
+        let failed = |read_status| CallError {
+            status: Status::CALL_FAILED,
+            read_status: Some(read_status),
+        };
+        Poll::Ready(match end {
+            CallEnd::Reply(reply) => {
+                super::channel::read_reply(self.handle, reply, rd_bytes, rd_handles)
+            }
+            CallEnd::PeerClosed => Err(failed(Status::PEER_CLOSED)),
+            CallEnd::Canceled => Err(failed(Status::CANCELED)),
+            CallEnd::TimedOut => Err(Status::TIMED_OUT.into()),
+        })
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Ok(pair) = ChannelPair::of(&self.end.object) {
+                pair.cancel_call(self.end.side, self.id);
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@
 //!   C. Checks that concern C pointers alone (a NULL buffer with a non-zero
 //!   size, NULL out-parameters) belong to the C ABI and happen there first.
 
+mod channel;
 mod event;
 pub mod ext;
 mod handle;
@@ -29,6 +30,7 @@ mod port;
 mod socket;
 mod time;
 
+pub use channel::{channel_call, channel_create, channel_read, channel_write, CallError};
 pub use event::{event_create, eventpair_create};
 pub use handle::{handle_close, handle_duplicate, handle_replace};
 pub use object::{

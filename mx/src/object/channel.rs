@@ -1,0 +1,433 @@
+//! Channel pairs: two ends, each with an inbox of messages its peer wrote
+//! and the callers of `mx_channel_call` waiting on it for replies.
+//!
+//! ```text
+//!            write from A                       write from B
+//!   A ------------------------> inbox[B]   inbox[A] <------------------ B
+//!   (callers waiting on A for        \        /        (callers on B)
+//!    replies sit in inbox[A])         ChannelPair: one inbox lock
+//! ```
+//!
+//! A message's handles are [`Transit`]s: out of every handle table, still
+//! counted as handles of their objects. A write moves them out of the
+//! writer's table in the same step as the message enters the peer's inbox
+//! (`HandleTable::transfer` holds the table's buckets while
+//! [`ChannelPair::send`] runs); a read moves them into the reader's
+//! (`HandleTable::find_with_slots`). A message that is destroyed unread (its
+//! reader closed, or `MAY_DISCARD`, or a call's reply that does not fit)
+//! closes its handles; [`bury`] does that without recursing, since a handle
+//! may be the last of a channel end whose own inbox holds more messages.
+//!
+//! [`ChannelPair::send`] is the one place a message goes from an end to its
+//! peer: the seam where a peer in another process will take the message
+//! over an OS transport instead of an inbox.
+//!
+//! Signals are computed from atomic words (each end's [`EndState`] and its
+//! queue length), so waiting works as for every kind ([`super::watch`]).
+//!
+//! Lock order: table buckets → inbox lock → watch lock → port lock. Messages
+//! are destroyed only after the inbox lock is released.
+
+use core::cell::RefCell;
+use core::task::Waker;
+
+use mx_core::channel::{self as rules, Delivered, EndState, Inbox, ReadCheck};
+use mx_core::{Koid, RawHandle, Side, Signals, Status, Time};
+
+use super::state::Packed;
+use super::wait::{park_until, spin_until};
+use super::watch::{self, Observable, Watch};
+use super::Live;
+use crate::sync::{counters, Arc, AtomicU32, Mutex, Ordering, Parker};
+use crate::table::Transit;
+
+/// A message: bytes and handles, delivered whole.
+#[derive(Debug, Default)]
+pub(crate) struct Message {
+    /// The bytes (at most `MX_CHANNEL_MAX_MSG_BYTES`).
+    pub(crate) bytes: Vec<u8>,
+    /// The handles, in the order they were listed (at most
+    /// `MX_CHANNEL_MAX_MSG_HANDLES`).
+    pub(crate) handles: Vec<Transit>,
+}
+
+impl Message {
+    /// Its size as a read checks it: `(bytes, handles)`.
+    fn size(&self) -> (usize, usize) {
+        (self.bytes.len(), self.handles.len())
+    }
+}
+
+/// How a caller of `mx_channel_call` waits for its reply.
+#[derive(Debug)]
+pub(crate) enum CallWaker {
+    /// A blocked thread.
+    Thread(Arc<Parker>),
+    /// An async task (re-registered at every poll).
+    Task(Waker),
+}
+
+impl CallWaker {
+    fn wake(&self) {
+        match self {
+            CallWaker::Thread(parker) => parker.unpark(),
+            CallWaker::Task(waker) => waker.wake_by_ref(),
+        }
+    }
+}
+
+/// The inboxes of both ends, under one lock.
+#[derive(Debug, Default)]
+struct Inboxes([Inbox<Message, CallWaker>; 2]);
+
+/// Both ends of a channel.
+#[derive(Debug)]
+pub(crate) struct ChannelPair {
+    /// Koid of end A; end B's is one more.
+    koid: Koid,
+    /// Each end's [`EndState`]: changed under the watch lock, read by anyone.
+    ends: [Packed<EndState>; 2],
+    /// Messages queued at each end (the inbox's length, stored under the
+    /// inbox lock), so signals need no lock.
+    queued: [AtomicU32; 2],
+    /// What each end holds to read, and who waits on it for a reply.
+    inboxes: Mutex<Inboxes>,
+    /// Observers of both ends.
+    watch: Watch,
+    _live: Live,
+}
+
+/// Why [`ChannelPair::read`] returned no message.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// `SHOULD_WAIT` or `PEER_CLOSED`.
+    Empty(Status),
+    /// `BUFFER_TOO_SMALL`: the first message's size; `discarded` holds it if
+    /// `MAY_DISCARD` removed it (the caller buries it).
+    TooSmall {
+        /// Bytes and handles of the message.
+        size: (usize, usize),
+        /// The message, removed with `MAY_DISCARD`.
+        discarded: Option<Message>,
+    },
+}
+
+/// How a call ended, seen from the caller.
+#[derive(Debug)]
+pub(crate) enum CallEnd {
+    /// Its reply.
+    Reply(Message),
+    /// The deadline passed first.
+    TimedOut,
+    /// The peer's last handle was closed.
+    PeerClosed,
+    /// The caller's own end lost its last handle.
+    Canceled,
+}
+
+impl ChannelPair {
+    /// A new pair with one handle per end.
+    pub(crate) fn new() -> ChannelPair {
+        ChannelPair {
+            koid: counters::koids(2),
+            ends: [Packed::new(EndState::NEW), Packed::new(EndState::NEW)],
+            queued: [AtomicU32::new(0), AtomicU32::new(0)],
+            inboxes: Mutex::new(Inboxes::default()),
+            watch: Watch::default(),
+            _live: Live::new(),
+        }
+    }
+
+    /// The koid of one end.
+    pub(crate) fn koid(&self, side: Side) -> Koid {
+        Koid(self.koid.0 + side.index() as u64)
+    }
+
+    fn end(&self, side: Side) -> EndState {
+        self.ends[side.index()].get()
+    }
+
+    /// Messages queued at `side`.
+    pub(crate) fn queued(&self, side: Side) -> usize {
+        self.queued[side.index()].load(Ordering::Acquire) as usize
+    }
+
+    /// Counts a new handle to `side`.
+    pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
+        watch::update(self, |locked| self.ends[side.index()].add_handle(locked))
+    }
+
+    /// The handle `handle` to `side` was closed: cancels its waits and
+    /// uncounts it. The last one closes the end: its queued messages are
+    /// destroyed (closing their handles), and the callers waiting on either
+    /// end wake (to `CANCELED` on this end, `PEER_CLOSED` on the other).
+    pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
+        let last = watch::update(self, |locked| {
+            locked.cancel(handle);
+            self.ends[side.index()].remove_handle(locked)
+        });
+        if !last {
+            return;
+        }
+        let dead = {
+            let mut inboxes = self.inboxes.lock();
+            let dead = inboxes.0[side.index()].take_all();
+            self.queued[side.index()].store(0, Ordering::Release);
+            // Callers on both ends find out under the lock: waking is a
+            // futex wake or a task wake, neither of which takes our locks.
+            for inbox in &inboxes.0 {
+                inbox.callers().for_each(|c| c.waker.wake());
+            }
+            dead
+        };
+        bury(dead);
+    }
+
+    /// `mx_object_signal` on `side`: user signals only.
+    pub(crate) fn signal(&self, side: Side, clear: Signals, set: Signals) -> Result<(), Status> {
+        watch::update(self, |locked| {
+            self.ends[side.index()].signal(locked, clear, set)
+        })
+    }
+
+    /// `mx_object_signal_peer` from `side`.
+    pub(crate) fn signal_peer(
+        &self,
+        side: Side,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        watch::update(self, |locked| {
+            self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
+        })
+    }
+
+    /// Sends `message` from `side` to its peer: to a caller on the peer
+    /// waiting for its transaction id, or to the back of the peer's inbox.
+    /// With `caller`, first registers a call on `side` waiting for the reply
+    /// to the message's transaction id, in the same step (so no reply can
+    /// come before it is registered). The peer being open is checked in
+    /// that step too.
+    ///
+    /// # Errors
+    /// `PEER_CLOSED`, `NO_MEMORY`; the message is handed back.
+    pub(crate) fn send(
+        &self,
+        side: Side,
+        message: Message,
+        caller: Option<(u64, CallWaker)>,
+    ) -> Result<(), (Status, Message)> {
+        let peer = side.peer();
+        let txid = rules::txid(&message.bytes);
+        let woken = {
+            let mut inboxes = self.inboxes.lock();
+            if !self.end(peer).is_open() {
+                return Err((Status::PEER_CLOSED, message));
+            }
+            if let Err(status) = inboxes.0[peer.index()].reserve() {
+                return Err((status, message));
+            }
+            if let Some((id, waker)) = caller {
+                if let Err(status) = inboxes.0[side.index()].add_caller(id, txid, waker) {
+                    return Err((status, message));
+                }
+            }
+            let inbox = &mut inboxes.0[peer.index()];
+            match inbox.deliver(message, txid) {
+                Delivered::Caller(waker) => {
+                    waker.wake();
+                    true
+                }
+                Delivered::Queued { .. } => {
+                    self.queued[peer.index()].store(inbox.len() as u32, Ordering::Release);
+                    false
+                }
+            }
+        };
+        if !woken {
+            watch::data_changed(self);
+        }
+        Ok(())
+    }
+
+    /// Takes the first message at `side` if it fits in `room` (bytes,
+    /// handles); with `may_discard`, removes it also when it does not.
+    ///
+    /// # Errors
+    /// See [`ReadError`].
+    pub(crate) fn read(
+        &self,
+        side: Side,
+        room: (usize, usize),
+        may_discard: bool,
+    ) -> Result<Message, ReadError> {
+        let result = {
+            let mut inboxes = self.inboxes.lock();
+            let inbox = &mut inboxes.0[side.index()];
+            let Some(first) = inbox.front() else {
+                let status = if self.end(side.peer()).is_open() {
+                    Status::SHOULD_WAIT
+                } else {
+                    Status::PEER_CLOSED
+                };
+                return Err(ReadError::Empty(status));
+            };
+            let size = first.size();
+            let result = match rules::read_check(size, room, may_discard) {
+                ReadCheck::Take => inbox.pop().ok_or(ReadError::Empty(Status::INTERNAL)),
+                ReadCheck::TooSmall => {
+                    return Err(ReadError::TooSmall {
+                        size,
+                        discarded: None,
+                    })
+                }
+                ReadCheck::Discard => Err(ReadError::TooSmall {
+                    size,
+                    discarded: inbox.pop(),
+                }),
+            };
+            self.queued[side.index()].store(inbox.len() as u32, Ordering::Release);
+            result
+        };
+        watch::data_changed(self);
+        result
+    }
+
+    /// Waits for the reply to the call `id` made from `side` (registered by
+    /// [`ChannelPair::send`]) until `deadline`, and unregisters it.
+    pub(crate) fn await_reply(
+        &self,
+        side: Side,
+        id: u64,
+        parker: &Parker,
+        deadline: Time,
+    ) -> CallEnd {
+        if !spin_until(deadline, || parker.is_unparked()) {
+            park_until(parker, deadline);
+        }
+        match self.poll_reply(side, id, None) {
+            Some(end) => end,
+            None => {
+                self.cancel_call(side, id);
+                CallEnd::TimedOut
+            }
+        }
+    }
+
+    /// How the call `id` from `side` ended, if it did (and then it is
+    /// unregistered); otherwise, with `waker`, makes it the one to wake.
+    pub(crate) fn poll_reply(&self, side: Side, id: u64, waker: Option<&Waker>) -> Option<CallEnd> {
+        let mut inboxes = self.inboxes.lock();
+        let inbox = &mut inboxes.0[side.index()];
+        let end = match inbox.caller(id) {
+            Some(caller) if caller.reply.is_some() => {
+                let reply = inbox.remove_caller(id).and_then(|c| c.reply);
+                return reply.map(CallEnd::Reply);
+            }
+            Some(_) if !self.end(side).is_open() => CallEnd::Canceled,
+            Some(_) if !self.end(side.peer()).is_open() => CallEnd::PeerClosed,
+            Some(_) => {
+                if let Some(waker) = waker {
+                    inbox.set_caller_waker(id, CallWaker::Task(waker.clone()));
+                }
+                return None;
+            }
+            None => CallEnd::Canceled,
+        };
+        inbox.remove_caller(id);
+        Some(end)
+    }
+
+    /// Gives up the call `id` from `side` (its deadline passed, or its
+    /// future was dropped). A reply that arrived meanwhile is queued as an
+    /// ordinary message, as one arriving later will be.
+    pub(crate) fn cancel_call(&self, side: Side, id: u64) {
+        let requeued = {
+            let mut inboxes = self.inboxes.lock();
+            let inbox = &mut inboxes.0[side.index()];
+            match inbox.remove_caller(id).and_then(|c| c.reply) {
+                Some(reply) => match inbox.reserve() {
+                    Ok(()) => {
+                        inbox.push_back(reply);
+                        self.queued[side.index()].store(inbox.len() as u32, Ordering::Release);
+                        None
+                    }
+                    Err(_) => Some(reply),
+                },
+                None => return,
+            }
+        };
+        // Out of memory: the reply cannot be queued and is destroyed.
+        bury(requeued);
+        watch::data_changed(self);
+    }
+}
+
+impl Observable for ChannelPair {
+    fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    fn sides(&self) -> &'static [Side] {
+        &Side::BOTH
+    }
+
+    fn signals(&self, side: Side) -> Signals {
+        rules::signals(self.end(side), self.end(side.peer()), self.queued(side))
+    }
+
+    fn messages(&self, side: Side) -> Option<usize> {
+        Some(self.queued(side))
+    }
+}
+
+thread_local! {
+    /// Messages waiting to be destroyed by the [`bury`] running on this
+    /// thread (`None`: none is running).
+    static GRAVE: RefCell<Option<Vec<Message>>> = const { RefCell::new(None) };
+}
+
+/// Destroys `messages`, closing their handles, without recursing: closing
+/// a handle may close a channel end whose inbox holds messages with more
+/// handles, and so on, as deep as a program nests them. The outermost call
+/// on a thread drains a work list; calls made while it runs add to it.
+/// Run with no lock held.
+pub(crate) fn bury(messages: impl IntoIterator<Item = Message>) {
+    let mut messages = messages.into_iter().peekable();
+    if messages.peek().is_none() {
+        return;
+    }
+    let nested = GRAVE.with(|grave| {
+        let mut grave = grave.borrow_mut();
+        match grave.as_mut() {
+            Some(list) => {
+                for message in messages.by_ref() {
+                    if list.try_reserve(1).is_ok() {
+                        list.push(message);
+                    } else {
+                        // Out of memory: destroy it here (recursing).
+                        drop(message);
+                    }
+                }
+                true
+            }
+            None => {
+                *grave = Some(Vec::new());
+                false
+            }
+        }
+    });
+    if nested {
+        return;
+    }
+    messages.for_each(drop);
+    loop {
+        // Take one at a time, so that no borrow is held while it is dropped.
+        let next = GRAVE.with(|grave| grave.borrow_mut().as_mut().and_then(Vec::pop));
+        match next {
+            Some(message) => drop(message),
+            None => break,
+        }
+    }
+    GRAVE.with(|grave| *grave.borrow_mut() = None);
+}
