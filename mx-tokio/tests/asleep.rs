@@ -15,9 +15,9 @@ mod support;
 use std::future::Future;
 use std::time::Duration;
 
-use mx::api::{AsHandleRef, HandleBased, Peered, Socket, SocketOpts};
+use mx::api::{AsHandleRef, Channel, HandleBased, MessageBuf, Peered, Socket, SocketOpts};
 use mx::{Rights, Signals, Status};
-use mx_tokio::{AsyncSocket, OnSignals};
+use mx_tokio::{AsyncChannel, AsyncSocket, OnSignals};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CAP: usize = 257_024;
@@ -417,5 +417,61 @@ fn request_half_close_response_over_send_and_recv() {
         }
         server.await.unwrap();
         assert_eq!(response, pattern(RESPONSE, 42));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Channels: recv_msg and call
+
+#[test]
+fn async_channel_recv_msg_sleeps_until_a_message_arrives() {
+    on_both_runtimes("AsyncChannel::recv_msg", || async {
+        let (a, b) = Channel::create().unwrap();
+        let (_b, got) = sleeps_until(
+            "recv_msg, empty queue",
+            async move {
+                let b = AsyncChannel::new(b);
+                let mut buf = MessageBuf::new();
+                let r = b.recv_msg(&mut buf).await;
+                (b, r.map(|()| buf.bytes().to_vec()))
+            },
+            async { a.write(b"late", &mut Vec::new()).unwrap() },
+        )
+        .await;
+        assert_eq!(got, Ok(b"late".to_vec()));
+    });
+}
+
+#[test]
+fn async_channel_call_sleeps_until_its_reply_or_the_peer_closes() {
+    on_both_runtimes("AsyncChannel::call", || async {
+        for peer_closes in [false, true] {
+            let (a, b) = Channel::create().unwrap();
+            let mut b = Some(b);
+            let (_a, got) = sleeps_until(
+                &format!("call, then peer closes: {peer_closes}"),
+                async move {
+                    let a = AsyncChannel::new(a);
+                    let mut reply = MessageBuf::with_max_capacity().unwrap();
+                    let r = a.call(&[5, 0, 0, 0, 1], &mut Vec::new(), &mut reply).await;
+                    (a, r.map(|()| reply.bytes().to_vec()))
+                },
+                async {
+                    let b = b.take().unwrap();
+                    if !peer_closes {
+                        let mut request = MessageBuf::new();
+                        b.try_read(&mut request).unwrap();
+                        b.write(&[5, 0, 0, 0, 2], &mut Vec::new()).unwrap();
+                    }
+                },
+            )
+            .await;
+            if peer_closes {
+                let error = got.unwrap_err();
+                assert_eq!(error.read_status, Some(Status::PEER_CLOSED));
+            } else {
+                assert_eq!(got, Ok(vec![5, 0, 0, 0, 2]));
+            }
+        }
     });
 }

@@ -19,7 +19,7 @@
 
 #[cfg(not(loom))]
 use mx_core::handle::BUCKETS;
-use mx_core::handle::{self, Bucket};
+use mx_core::handle::{self, Bucket, BUCKET_CAPACITY};
 use mx_core::{RawHandle, Rights, Side, Status};
 
 use crate::object::{End, Kind, Object};
@@ -94,21 +94,35 @@ impl handle::Slot for Entry {
     }
 }
 
-/// Room for new handles reserved in one bucket, under its write lock (see
+/// A bucket with room for new handles, under its write lock (see
 /// [`HandleTable::find_with_slots`]).
 #[derive(Debug)]
 pub(crate) struct Slots<'a> {
     index: usize,
     bucket: &'a mut Bucket<Entry>,
-    left: usize,
+    /// How many handles the bucket has room for.
+    room: usize,
+    /// How many inserts [`Slots::reserve`] made infallible.
+    reserved: usize,
 }
 
 impl Slots<'_> {
-    /// Adds a handle to `end` with `rights`; cannot fail within the room
-    /// reserved.
+    /// Makes the next `n` [`Slots::insert`]s infallible (`n` at most the
+    /// room asked for): allocates exactly what they need.
+    ///
+    /// # Errors
+    /// `NO_MEMORY`.
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<(), Status> {
+        debug_assert!(n <= self.room, "more handles than room");
+        self.bucket.reserve_many(n)?;
+        self.reserved = n;
+        Ok(())
+    }
+
+    /// Adds a handle to `end` with `rights`, after [`Slots::reserve`].
     pub(crate) fn insert(&mut self, end: End, rights: Rights) -> RawHandle {
-        debug_assert!(self.left > 0, "more handles than reserved");
-        self.left = self.left.saturating_sub(1);
+        debug_assert!(self.reserved > 0, "insert without reserve");
+        self.reserved = self.reserved.saturating_sub(1);
         let generation = self.bucket.insert(|g| Entry::new(g, rights, end));
         handle::encode(self.index, generation)
     }
@@ -153,6 +167,16 @@ impl Drop for Transit {
             end.object
                 .close_handle(end.side, mx_core::abi::HANDLE_INVALID);
         }
+    }
+}
+
+/// Transits not (or not yet) sent: dropping them forgets them instead of
+/// closing them, since their table entries still count the handles.
+struct Unsent(Vec<Transit>);
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        self.0.drain(..).for_each(Transit::forget);
     }
 }
 
@@ -268,15 +292,15 @@ impl HandleTable {
         Err(Status::NO_RESOURCES)
     }
 
-    /// Looks `value` up as [`HandleTable::find`] does and runs `f` with room
-    /// for `room` new handles reserved in one bucket (so inserting them
-    /// cannot fail), both buckets write-locked in index order. This is how
-    /// a read moves the handles of a message into the table in the same step
-    /// as it takes the message.
+    /// Looks `value` up as [`HandleTable::find`] does and runs `f` with a
+    /// bucket that has room for `room` more handles write-locked (both
+    /// buckets locked in index order), so that `f` can reserve what it needs
+    /// ([`Slots::reserve`]) and insert it without failing for room. This is
+    /// how a read moves the handles of a message into the table in the same
+    /// step as it takes the message.
     ///
     /// # Errors
-    /// The lookup's; `NO_RESOURCES` (no bucket has room), `NO_MEMORY`; or
-    /// `f`'s.
+    /// The lookup's; `NO_RESOURCES` (no bucket has room); or `f`'s.
     pub(crate) fn find_with_slots<K: Kind, R>(
         &self,
         value: RawHandle,
@@ -307,15 +331,14 @@ impl HandleTable {
             let end = entry.end();
             K::of(&end.object)?;
             let bucket = other.as_deref_mut().unwrap_or(&mut own);
-            match bucket.reserve_many(room) {
-                Ok(()) => {}
-                Err(Status::NO_RESOURCES) => continue,
-                Err(status) => return Err(status),
+            if bucket.len() + room > BUCKET_CAPACITY {
+                continue;
             }
             let mut slots = Slots {
                 index: target,
                 bucket,
-                left: room,
+                room,
+                reserved: 0,
             };
             return f(K::of(&end.object)?, end.side, &mut slots);
         }
@@ -365,14 +388,17 @@ impl HandleTable {
         let via_entry = guards[guard_of(via_index).ok_or(Status::INTERNAL)?]
             .get(via_generation)
             .ok_or(Status::BAD_HANDLE)?;
-        let mut transits = Vec::new();
-        transits.try_reserve_exact(values.len())?;
+        // Transits made from entries still in the table: until `commit`
+        // takes them, every way out forgets them (the entries still count
+        // those handles).
+        let mut transits = Unsent(Vec::new());
+        transits.0.try_reserve_exact(values.len())?;
         for &value in values {
             let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
             let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
             let entry = guards[g].get(generation).ok_or(Status::BAD_HANDLE)?;
             check(via_entry, entry)?;
-            transits.push(Transit {
+            transits.0.push(Transit {
                 end: Some(entry.end()),
                 rights: entry.rights,
             });
@@ -382,10 +408,9 @@ impl HandleTable {
         sorted.extend_from_slice(values);
         sorted.sort_unstable();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-            transits.into_iter().for_each(Transit::forget);
             return Err(Status::INVALID_ARGS);
         }
-        match commit(via_entry, transits) {
+        match commit(via_entry, core::mem::take(&mut transits.0)) {
             Ok(result) => {
                 for &value in values {
                     if let Some((i, generation)) = handle::decode(value) {
@@ -398,8 +423,8 @@ impl HandleTable {
                 }
                 Ok(result)
             }
-            Err((status, transits)) => {
-                transits.into_iter().for_each(Transit::forget);
+            Err((status, handed_back)) => {
+                transits.0 = handed_back;
                 Err(status)
             }
         }

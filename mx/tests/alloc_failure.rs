@@ -6,7 +6,10 @@
 //! The scenario: sockets of both modes, small and large writes and reads,
 //! events, eventpairs, duplicate, replace, signal, wait_one (registering an
 //! observer), wait_many, ports with one-shot and repeating async waits,
-//! queue, wait and cancel, and a task waker registration.
+//! queue, wait and cancel, a task waker registration, and channels:
+//! messages with and without handles, reads that move handles into the
+//! table, a call, and an end closed with messages (and their handles) still
+//! queued.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -196,6 +199,62 @@ fn scenario(b: &mut Buffers) {
         );
         while let Ok(_packet) = sys::port_wait(port, Time::ZERO, 0) {}
     }
+
+    if let Some((c, d)) = ok_or_oom("channel_create", sys::channel_create(0)) {
+        open.extend([c, d]);
+        // A message carrying a handle: on failure the handle stays ours.
+        if let Some(e) = event {
+            if let Some(dup) = ok_or_oom("duplicate", sys::handle_duplicate(e, Rights::SAME_RIGHTS))
+            {
+                if ok_or_oom(
+                    "channel_write",
+                    sys::channel_write(c, 0, &b"m"[..], &[dup][..]),
+                )
+                .is_none()
+                {
+                    open.push(dup);
+                }
+            }
+        }
+        ok_or_oom(
+            "channel_write empty",
+            sys::channel_write(c, 0, &[][..], &[][..]),
+        );
+        ok_or_oom(
+            "channel_write large",
+            sys::channel_write(c, 0, &big[..65_536], &[][..]),
+        );
+        // Read what is queued: received handles join the table.
+        loop {
+            let mut handles = [0; 4];
+            match sys::channel_read(d, 0, &mut buf[..], &mut handles[..]) {
+                Ok((_, n)) => open.extend_from_slice(&handles[..n as usize]),
+                Err(e) if e.status == Status::SHOULD_WAIT || e.status == Status::NO_MEMORY => break,
+                Err(e) => panic!("channel_read: {e:?}"),
+            }
+        }
+        // A call that times out at once: the message is still sent.
+        let txid = 9u32.to_ne_bytes();
+        match sys::channel_call(
+            c,
+            0,
+            Time::ZERO,
+            &txid[..],
+            &[][..],
+            &mut buf[..8],
+            &mut [][..],
+        ) {
+            Err(e) if e.status == Status::TIMED_OUT || e.status == Status::NO_MEMORY => {}
+            other => panic!("channel_call: {other:?}"),
+        }
+        // A handle left in a queued message is closed with its reader.
+        if let Some((x, y)) = ok_or_oom("socket_create", sys::socket_create(0)) {
+            open.push(x);
+            if ok_or_oom("channel_write", sys::channel_write(c, 0, &[][..], &[y][..])).is_none() {
+                open.push(y);
+            }
+        }
+    }
 }
 
 fn close_all(open: &mut Vec<RawHandle>) {
@@ -237,7 +296,12 @@ fn every_allocation_failure_is_reported_and_leaks_nothing() {
             objects,
             "N={n}: objects leaked"
         );
-        assert_eq!(NET.load(Ordering::Relaxed), 0, "N={n}: bytes leaked");
+        assert_eq!(
+            NET.load(Ordering::Relaxed),
+            0,
+            "N={n}: bytes leaked (failed {})",
+            FAILED.load(Ordering::Relaxed)
+        );
         if FAILED.load(Ordering::Relaxed) == 0 {
             // The scenario made fewer than N allocations: every one was tried.
             eprintln!("swept {n} allocation points");

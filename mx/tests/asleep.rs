@@ -15,8 +15,8 @@ mod support;
 use std::io::{self, Read, Write};
 
 use mx::api::{
-    object_wait_many, AsHandleRef, Event, HandleBased, HandleRef, Peered, Port, Socket, SocketOpts,
-    WaitAsyncOpts, WaitItem,
+    object_wait_many, AsHandleRef, Channel, Event, HandleBased, HandleRef, MessageBuf, Peered,
+    Port, Socket, SocketOpts, WaitAsyncOpts, WaitItem,
 };
 use mx::{Rights, Signals, Status, Time};
 use support::{serial, sleeps_until};
@@ -512,4 +512,102 @@ fn request_half_close_response_over_datagrams() {
         }
         server.half_close()
     });
+}
+
+// ---------------------------------------------------------------------------
+// Channels: recv and call
+
+#[test]
+fn channel_recv_sleeps_until_a_message_arrives() {
+    let _serial = serial();
+    let (a, b) = Channel::create().unwrap();
+    // b's user signals are set: an unwatched signal must not wake it.
+    b.signal_handle(Signals::NONE, Signals::USER_3).unwrap();
+    let (_b, got) = sleeps_until(
+        "Channel::recv, empty queue",
+        move || {
+            let mut buf = MessageBuf::new();
+            let r = b.recv(&mut buf);
+            (b, r.map(|()| buf.bytes().to_vec()))
+        },
+        || a.write(b"late", &mut Vec::new()).unwrap(),
+    );
+    assert_eq!(got, Ok(b"late".to_vec()));
+}
+
+#[test]
+fn channel_recv_wakes_when_the_peer_closes_or_its_handle_is_closed() {
+    let _serial = serial();
+    for close_own in [false, true] {
+        let (a, b) = Channel::create().unwrap();
+        let raw = b.raw_handle();
+        let mut a = Some(a);
+        let (b, got) = sleeps_until(
+            &format!("Channel::recv, then own handle closed: {close_own}"),
+            move || {
+                let mut buf = MessageBuf::new();
+                let r = b.recv(&mut buf);
+                (b, r)
+            },
+            || {
+                if close_own {
+                    mx::sys::handle_close(raw).unwrap();
+                } else {
+                    drop(a.take());
+                }
+            },
+        );
+        if close_own {
+            assert_eq!(got, Err(Status::CANCELED));
+            let _ = b.into_handle().into_raw();
+        } else {
+            assert_eq!(got, Err(Status::PEER_CLOSED));
+        }
+    }
+}
+
+#[test]
+fn channel_call_sleeps_until_its_reply() {
+    let _serial = serial();
+    let (a, b) = Channel::create().unwrap();
+    let (_a, got) = sleeps_until(
+        "Channel::call, waiting for the reply",
+        move || {
+            let mut reply = MessageBuf::with_max_capacity().unwrap();
+            let r = a.call(
+                Time::INFINITE,
+                &[1, 0, 0, 0, 42],
+                &mut Vec::new(),
+                &mut reply,
+            );
+            (a, r.map(|()| reply.bytes().to_vec()))
+        },
+        || {
+            let mut request = MessageBuf::new();
+            b.try_read(&mut request).unwrap();
+            b.write(&[1, 0, 0, 0, 43], &mut Vec::new()).unwrap();
+        },
+    );
+    assert_eq!(got, Ok(vec![1, 0, 0, 0, 43]));
+}
+
+#[test]
+fn channel_call_wakes_when_the_peer_closes() {
+    let _serial = serial();
+    let (a, b) = Channel::create().unwrap();
+    let mut b = Some(b);
+    let (_a, got) = sleeps_until(
+        "Channel::call, then the peer closes",
+        move || {
+            let mut reply = MessageBuf::with_max_capacity().unwrap();
+            let r = a.call(Time::INFINITE, &[2, 0, 0, 0], &mut Vec::new(), &mut reply);
+            (a, r)
+        },
+        || drop(b.take()),
+    );
+    let error = got.unwrap_err();
+    assert_eq!(
+        (error.status, error.read_status),
+        (Status::CALL_FAILED, Some(Status::PEER_CLOSED))
+    );
 }

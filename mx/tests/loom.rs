@@ -208,6 +208,67 @@ fn wait_async_cancel_and_close_race() {
     });
 }
 
+/// A write carrying a handle racing the close of the receiving end: the
+/// handle is either still the writer's (the write failed, `PEER_CLOSED`) or
+/// gone with the message (closed with it), never lost and never both.
+#[test]
+fn channel_write_with_handle_races_receiver_close() {
+    model(|| {
+        let (a, b) = sys::channel_create(0).unwrap();
+        let e = sys::event_create(0).unwrap();
+        // A second handle to the event shows, through LAST_HANDLE, whether
+        // the sent one still exists.
+        let witness = sys::handle_duplicate(e, Rights::SAME_RIGHTS).unwrap();
+        let writer = thread::spawn(move || sys::channel_write(a, 0, &b"x"[..], &[e][..]));
+        let closer = thread::spawn(move || sys::handle_close(b).unwrap());
+        let written = writer.join().unwrap();
+        closer.join().unwrap();
+        match written {
+            Ok(()) => {
+                // Gone from the table; destroyed with the unread message.
+                assert_eq!(
+                    sys::object_get_info(e, 1, &mut [][..]).unwrap_err().status,
+                    Status::BAD_HANDLE
+                );
+                assert!(signals(witness).contains(Signals::LAST_HANDLE));
+            }
+            Err(Status::PEER_CLOSED) => {
+                // Still the writer's, unchanged.
+                assert!(!signals(witness).contains(Signals::LAST_HANDLE));
+                sys::handle_close(e).unwrap();
+                assert!(signals(witness).contains(Signals::LAST_HANDLE));
+            }
+            Err(status) => panic!("write: {status}"),
+        }
+        assert!(signals(a).contains(Signals::PEER_CLOSED));
+        sys::handle_close(a).unwrap();
+        sys::handle_close(witness).unwrap();
+        assert_eq!(sys::ext::handle_count(), 0);
+    });
+}
+
+/// A read taking a message with a handle racing the close of the writing
+/// end: the reader gets the handle exactly once, or (if the close came
+/// first) still gets it, since queued messages outlive the peer.
+#[test]
+fn channel_read_races_writer_close() {
+    model(|| {
+        let (a, b) = sys::channel_create(0).unwrap();
+        let e = sys::event_create(0).unwrap();
+        sys::channel_write(a, 0, &b"y"[..], &[e][..]).unwrap();
+        let closer = thread::spawn(move || sys::handle_close(a).unwrap());
+        let mut bytes = [0u8; 1];
+        let mut handles = [0i32; 1];
+        let read = sys::channel_read(b, 0, &mut bytes[..], &mut handles[..]);
+        closer.join().unwrap();
+        assert_eq!(read, Ok((1, 1)));
+        assert!(signals(handles[0]).contains(Signals::LAST_HANDLE));
+        sys::handle_close(handles[0]).unwrap();
+        sys::handle_close(b).unwrap();
+        assert_eq!(sys::ext::handle_count(), 0);
+    });
+}
+
 trait Raw {
     fn raw(&self) -> mx::RawHandle;
 }

@@ -1,6 +1,9 @@
 //! Rights, table-driven: every operation is refused with `ACCESS_DENIED`
 //! through a handle lacking any right it needs, and allowed through a handle
 //! holding exactly the rights it needs.
+//!
+//! Reduced handles are made with `mx_handle_duplicate`, or, for channel
+//! ends (which never hold `DUPLICATE`), with `mx_handle_replace`.
 
 use mx::core::abi::{PortPacket, WaitItem, SOCKET_HALF_CLOSE, WAIT_ASYNC_ONCE};
 use mx::sys;
@@ -13,6 +16,7 @@ struct Fixture {
     event: RawHandle,
     eventpair: (RawHandle, RawHandle),
     port: RawHandle,
+    channel: (RawHandle, RawHandle),
 }
 
 impl Fixture {
@@ -22,6 +26,7 @@ impl Fixture {
             event: sys::event_create(0).unwrap(),
             eventpair: sys::eventpair_create(0).unwrap(),
             port: sys::port_create(0).unwrap(),
+            channel: sys::channel_create(0).unwrap(),
         }
     }
 
@@ -33,9 +38,24 @@ impl Fixture {
             self.eventpair.0,
             self.eventpair.1,
             self.port,
+            self.channel.0,
+            self.channel.1,
         ] {
-            sys::handle_close(h).unwrap();
+            // A handle replaced (channel ends) or sent in a message is gone.
+            match sys::handle_close(h) {
+                Ok(()) | Err(Status::BAD_HANDLE) => {}
+                Err(status) => panic!("close: {status}"),
+            }
         }
+    }
+}
+
+/// A handle to what `h` names with `rights`: a duplicate, or (for a handle
+/// that may not be duplicated, a channel end) `h` replaced.
+fn with_rights(h: RawHandle, rights: Rights) -> RawHandle {
+    match sys::handle_duplicate(h, rights) {
+        Err(Status::ACCESS_DENIED) => sys::handle_replace(h, rights).unwrap(),
+        other => other.unwrap(),
     }
 }
 
@@ -59,6 +79,9 @@ fn eventpair(f: &Fixture) -> RawHandle {
 }
 fn port(f: &Fixture) -> RawHandle {
     f.port
+}
+fn channel(f: &Fixture) -> RawHandle {
+    f.channel.0
 }
 
 fn ignore<T>(result: Result<T, Status>) -> Result<(), Status> {
@@ -195,6 +218,75 @@ fn ops() -> Vec<Op> {
             needs: Rights::NONE,
             call: |_, h| ignore(sys::object_get_info_handle_basic(h)),
         },
+        Op {
+            name: "channel_write",
+            object: channel,
+            needs: Rights::WRITE,
+            call: |_, h| sys::channel_write(h, 0, &b"m"[..], &[][..]),
+        },
+        Op {
+            name: "channel_write (a handle sent)",
+            object: socket,
+            needs: Rights::TRANSFER,
+            call: |f, h| sys::channel_write(f.channel.0, 0, &[][..], &[h][..]),
+        },
+        Op {
+            name: "channel_read",
+            object: channel,
+            needs: Rights::READ,
+            call: |f, h| {
+                sys::channel_write(f.channel.1, 0, &b"r"[..], &[][..]).unwrap();
+                let mut buf = [0u8; 1];
+                ignore(sys::channel_read(h, 0, &mut buf[..], &mut [][..]).map_err(Status::from))
+            },
+        },
+        Op {
+            name: "channel_call",
+            object: channel,
+            needs: Rights::READ.union(Rights::WRITE),
+            call: |_, h| {
+                let call = sys::channel_call(
+                    h,
+                    0,
+                    Time::ZERO,
+                    &[0u8; 4][..],
+                    &[][..],
+                    &mut [0u8; 4][..],
+                    &mut [][..],
+                );
+                match call {
+                    Err(error) if error.status == Status::TIMED_OUT => Ok(()),
+                    other => ignore(other.map_err(|e| e.status)),
+                }
+            },
+        },
+        Op {
+            name: "object_signal (channel)",
+            object: channel,
+            needs: Rights::SIGNAL,
+            call: |_, h| sys::object_signal(h, Signals::NONE, Signals::USER_1),
+        },
+        Op {
+            name: "object_signal_peer (channel)",
+            object: channel,
+            needs: Rights::SIGNAL_PEER,
+            call: |_, h| sys::object_signal_peer(h, Signals::NONE, Signals::USER_1),
+        },
+        Op {
+            name: "object_wait_one (channel)",
+            object: channel,
+            needs: Rights::READ,
+            call: |_, h| match sys::object_wait_one(h, Signals::USER_7, Time::ZERO) {
+                Err(error) if error.status == Status::TIMED_OUT => Ok(()),
+                other => ignore(other.map_err(Status::from)),
+            },
+        },
+        Op {
+            name: "object_wait_async (a channel source)",
+            object: channel,
+            needs: Rights::READ,
+            call: |f, h| sys::object_wait_async(h, f.port, 4, Signals::USER_0, WAIT_ASYNC_ONCE),
+        },
     ]
 }
 
@@ -214,7 +306,7 @@ fn every_operation_needs_exactly_its_rights() {
     for op in ops() {
         // Allowed with exactly the rights it needs.
         let f = Fixture::new();
-        let h = sys::handle_duplicate((op.object)(&f), op.needs).unwrap();
+        let h = with_rights((op.object)(&f), op.needs);
         let allowed = (op.call)(&f, h);
         assert!(
             allowed.is_ok(),
@@ -231,7 +323,7 @@ fn every_operation_needs_exactly_its_rights() {
             let all = sys::object_get_info_handle_basic((op.object)(&f))
                 .unwrap()
                 .rights;
-            let h = sys::handle_duplicate((op.object)(&f), all - right).unwrap();
+            let h = with_rights((op.object)(&f), all - right);
             assert_eq!(
                 (op.call)(&f, h),
                 Err(Status::ACCESS_DENIED),
@@ -239,25 +331,29 @@ fn every_operation_needs_exactly_its_rights() {
                 op.name,
                 right
             );
-            sys::handle_close(h).unwrap();
+            let _ = sys::handle_close(h);
             f.close();
             checked += 1;
         }
     }
-    assert!(checked >= 15);
+    assert!(checked >= 24);
 }
 
 #[test]
-fn transfer_gates_nothing_in_one_process() {
-    // MX_RIGHT_TRANSFER moves handles between processes; with one handle
-    // table per process nothing here needs it, and its absence changes
-    // nothing.
+fn a_channel_end_without_transfer_cannot_be_sent() {
     let f = Fixture::new();
-    let all = sys::object_get_info_handle_basic(f.socket.0)
-        .unwrap()
-        .rights;
-    let h = sys::handle_duplicate(f.socket.0, all - Rights::TRANSFER).unwrap();
-    assert_eq!(sys::socket_write(h, 0, &b"z"[..]), Ok(1));
-    sys::handle_close(h).unwrap();
+    let (c, d) = sys::channel_create(0).unwrap();
+    let c = sys::handle_replace(c, Rights::CHANNEL_DEFAULT - Rights::TRANSFER).unwrap();
+    assert_eq!(
+        sys::channel_write(f.channel.0, 0, &[][..], &[c][..]),
+        Err(Status::ACCESS_DENIED)
+    );
+    // It stays, unchanged, and can still write.
+    assert_eq!(
+        sys::channel_write(c, 0, &b"still here"[..], &[][..]),
+        Ok(())
+    );
+    sys::handle_close(c).unwrap();
+    sys::handle_close(d).unwrap();
     f.close();
 }

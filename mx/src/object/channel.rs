@@ -100,8 +100,9 @@ pub(crate) struct ChannelPair {
 /// Why [`ChannelPair::read`] returned no message.
 #[derive(Debug)]
 pub(crate) enum ReadError {
-    /// `SHOULD_WAIT` or `PEER_CLOSED`.
-    Empty(Status),
+    /// `SHOULD_WAIT` or `PEER_CLOSED` (nothing queued), or the error of the
+    /// reservation for the message's handles (nothing consumed).
+    Status(Status),
     /// `BUFFER_TOO_SMALL`: the first message's size; `discarded` holds it if
     /// `MAY_DISCARD` removed it (the caller buries it).
     TooSmall {
@@ -251,7 +252,8 @@ impl ChannelPair {
     }
 
     /// Takes the first message at `side` if it fits in `room` (bytes,
-    /// handles); with `may_discard`, removes it also when it does not.
+    /// handles), once `reserve` made room in the table for its handles;
+    /// with `may_discard`, removes it also when it does not fit.
     ///
     /// # Errors
     /// See [`ReadError`].
@@ -260,6 +262,7 @@ impl ChannelPair {
         side: Side,
         room: (usize, usize),
         may_discard: bool,
+        reserve: impl FnOnce(usize) -> Result<(), Status>,
     ) -> Result<Message, ReadError> {
         let result = {
             let mut inboxes = self.inboxes.lock();
@@ -270,11 +273,14 @@ impl ChannelPair {
                 } else {
                     Status::PEER_CLOSED
                 };
-                return Err(ReadError::Empty(status));
+                return Err(ReadError::Status(status));
             };
             let size = first.size();
             let result = match rules::read_check(size, room, may_discard) {
-                ReadCheck::Take => inbox.pop().ok_or(ReadError::Empty(Status::INTERNAL)),
+                ReadCheck::Take => {
+                    reserve(size.1).map_err(ReadError::Status)?;
+                    inbox.pop().ok_or(ReadError::Status(Status::INTERNAL))
+                }
                 ReadCheck::TooSmall => {
                     return Err(ReadError::TooSmall {
                         size,

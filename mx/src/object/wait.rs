@@ -31,6 +31,10 @@
 //! | `port_wait` | a packet handed to this waiter | the queue is empty |
 //! | readers: `io::Read` for `Socket` and `&Socket`, `Socket::recv`, `mx-tokio` `AsyncRead` and `recv` | `READABLE` or `PEER_CLOSED` | the inbox is empty and the peer may still write (this end's own half-close does not matter: it can still read) |
 //! | writers: `io::Write` for `Socket` and `&Socket`, `Socket::send`, `mx-tokio` `AsyncWrite` and `send` | [`Wanted::Room`]: room for the stream's next byte or the whole datagram, *or* a write that would fail | the buffer is full, or a datagram does not fit (while `WRITABLE` stays asserted), also after the peer half-closed |
+//! | channel readers: `Channel::recv`, `mx-tokio` `AsyncChannel::recv_msg` | `READABLE` or `PEER_CLOSED` | no message is queued and the peer is open |
+//! | channel callers: `mx_channel_call`, `Channel::call`, `mx-tokio` `AsyncChannel::call` | the reply handed to this caller, the peer's close, or its own end's close | the reply has not arrived (its own queue filling with other messages does not wake it) |
+//!
+//! A channel write never waits: its queue has no limit.
 //!
 //! Writers watch no signal at all. `WRITABLE` stays asserted while a
 //! datagram does not fit, and `PEER_CLOSED` is asserted as soon as the peer

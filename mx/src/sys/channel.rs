@@ -199,10 +199,12 @@ where
             };
             let mut values = Vec::new();
             values.try_reserve_exact(room.1.min(MAX_MSG_HANDLES))?;
-            Ok(match pair.read(side, room, may_discard) {
-                Ok(message) => Ok(receive(message, slots, values)),
-                Err(error) => Err(error),
-            })
+            Ok(
+                match pair.read(side, room, may_discard, |n| slots.reserve(n)) {
+                    Ok(message) => Ok(receive(message, slots, values)),
+                    Err(error) => Err(error),
+                },
+            )
         },
     )?;
     match taken {
@@ -212,7 +214,7 @@ where
                 value: Some(counts(message_bytes.len(), values.len())),
             })
         }
-        Err(ReadError::Empty(status)) => Err(status.into()),
+        Err(ReadError::Status(status)) => Err(status.into()),
         Err(ReadError::TooSmall { size, discarded }) => {
             bury(discarded);
             Err(ErrorWith {
@@ -400,6 +402,7 @@ where
         table().find_with_slots::<ChannelPair, _>(handle, Rights::NONE, room, |_, _, slots| {
             let mut values = Vec::new();
             values.try_reserve_exact(room)?;
+            slots.reserve(room)?;
             match reply.take() {
                 Some(message) => Ok(receive(message, slots, values)),
                 None => Err(Status::INTERNAL),
