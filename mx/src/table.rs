@@ -23,6 +23,10 @@ use mx_core::handle::{self, Bucket, BUCKET_CAPACITY};
 use mx_core::{RawHandle, Rights, Side, Status};
 
 use crate::object::{End, Kind, Object};
+use core::cell::Cell;
+
+use smallvec::SmallVec;
+
 use crate::sync::{AtomicUsize, Ordering, RwLock};
 
 /// What a handle is: an object end and the rights to it, in 16 bytes.
@@ -37,6 +41,14 @@ pub(crate) struct Entry {
 }
 
 const SIDE_B: u32 = 1 << 31;
+
+/// How far apart the first buckets of successive threads are (a prime, so
+/// that the starts cover every bucket).
+const STRIDE: usize = 251;
+
+/// The most buckets a transfer locks: one per handle of the largest
+/// message, and the channel's own.
+const MAX_LOCKED: usize = mx_core::channel::MAX_MSG_HANDLES + 1;
 
 impl Entry {
     fn new(generation: u32, rights: Rights, end: End) -> Entry {
@@ -194,7 +206,8 @@ type Buckets = Vec<Padded>;
 #[derive(Debug)]
 pub(crate) struct HandleTable {
     buckets: Buckets,
-    /// Where the next new handle goes (round robin).
+    /// Where the next thread that makes its first handle starts (see
+    /// [`HandleTable::start`]).
     next: AtomicUsize,
 }
 
@@ -215,6 +228,23 @@ impl HandleTable {
             buckets: (0..4).map(|_| Padded(RwLock::new(Bucket::new()))).collect(),
             next: AtomicUsize::new(0),
         }
+    }
+
+    /// The bucket this thread tries first for its next new handle. Each
+    /// thread goes round the buckets in turn from a start of its own, so
+    /// that threads making handles share no counter and rarely a bucket.
+    fn start(&self) -> usize {
+        thread_local! {
+            static NEXT: Cell<Option<usize>> = const { Cell::new(None) };
+        }
+        NEXT.with(|next| {
+            // A thread's first handle: spread the threads' starts out.
+            let n = next
+                .get()
+                .unwrap_or_else(|| self.next.fetch_add(STRIDE, Ordering::Relaxed));
+            next.set(Some(n.wrapping_add(1)));
+            n
+        })
     }
 
     fn bucket(&self, value: RawHandle) -> Result<(&RwLock<Bucket<Entry>>, u32), Status> {
@@ -275,7 +305,7 @@ impl HandleTable {
         make: impl FnOnce() -> Result<(End, Rights), Status>,
     ) -> Result<RawHandle, Status> {
         let count = self.buckets.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let start = self.start();
         for i in 0..count {
             let index = (start + i) % count;
             let mut bucket = self.buckets[index].0.write();
@@ -311,7 +341,7 @@ impl HandleTable {
         let (index, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
         let slot = self.buckets.get(index).ok_or(Status::BAD_HANDLE)?;
         let count = self.buckets.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let start = self.start();
         for i in 0..count {
             let target = (start + i) % count;
             let (mut own, mut other) = if target == index {
@@ -367,8 +397,12 @@ impl HandleTable {
         let (via_index, via_generation) = handle::decode(via).ok_or(Status::BAD_HANDLE)?;
         // The buckets to lock, in index order; an undecodable value names no
         // bucket (it is reported as BAD_HANDLE in its turn).
-        let mut indices: Vec<usize> = Vec::new();
-        indices.try_reserve_exact(values.len() + 1)?;
+        if values.len() >= MAX_LOCKED {
+            // More values than a message may carry: the caller checks the
+            // limit first; this keeps the bookkeeping below on the stack.
+            return Err(Status::OUT_OF_RANGE);
+        }
+        let mut indices: SmallVec<[usize; MAX_LOCKED]> = SmallVec::new();
         indices.push(via_index);
         indices.extend(
             values
@@ -379,8 +413,7 @@ impl HandleTable {
         );
         indices.sort_unstable();
         indices.dedup();
-        let mut guards = Vec::new();
-        guards.try_reserve_exact(indices.len())?;
+        let mut guards: SmallVec<[_; MAX_LOCKED]> = SmallVec::new();
         for &i in &indices {
             guards.push(self.buckets.get(i).ok_or(Status::BAD_HANDLE)?.0.write());
         }
@@ -393,6 +426,7 @@ impl HandleTable {
         // those handles).
         let mut transits = Unsent(Vec::new());
         transits.0.try_reserve_exact(values.len())?;
+        // (This is the message's own list of handles: the one allocation.)
         for &value in values {
             let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
             let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
@@ -403,9 +437,7 @@ impl HandleTable {
                 rights: entry.rights,
             });
         }
-        let mut sorted: Vec<RawHandle> = Vec::new();
-        sorted.try_reserve_exact(values.len())?;
-        sorted.extend_from_slice(values);
+        let mut sorted: SmallVec<[RawHandle; MAX_LOCKED]> = SmallVec::from_slice(values);
         sorted.sort_unstable();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
             return Err(Status::INVALID_ARGS);
@@ -462,7 +494,7 @@ impl HandleTable {
                 .ok_or(Status::BAD_HANDLE)?,
         )?);
         let count = self.buckets.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let start = self.start();
         for i in 0..count {
             let new_index = (start + i) % count;
             // Two write locks, taken in index order.

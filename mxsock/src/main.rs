@@ -135,6 +135,10 @@ struct BenchArgs {
     /// 300,000, --quick: 200,000].
     #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     datagrams: Option<u64>,
+    /// Channel workload: 64-byte messages per run (for each of its two
+    /// rows), at least 1 [default: 200,000, --quick: 100,000].
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
+    channel_messages: Option<u64>,
     /// Round-trip workload: round trips per run, 1 to 10,000,000 [default:
     /// 10,000, --quick: 4,000].
     ///
@@ -205,6 +209,7 @@ impl BenchArgs {
                 stream_bytes: 256 << 20,
                 async_stream_bytes: 16 << 20,
                 datagrams: 200_000,
+                channel_messages: 100_000,
                 rounds: 4_000,
                 idle_pairs: 100_000,
                 idle_reps: 1,
@@ -218,6 +223,7 @@ impl BenchArgs {
                 stream_bytes: 512 << 20,
                 async_stream_bytes: 64 << 20,
                 datagrams: 300_000,
+                channel_messages: 200_000,
                 rounds: 10_000,
                 idle_pairs: 100_000,
                 idle_reps: 3,
@@ -233,6 +239,7 @@ impl BenchArgs {
                 .async_stream_mib
                 .map_or(base.async_stream_bytes, |mib| mib << 20),
             datagrams: self.datagrams.unwrap_or(base.datagrams),
+            channel_messages: self.channel_messages.unwrap_or(base.channel_messages),
             rounds: self.rounds.unwrap_or(base.rounds),
             idle_pairs: self.pairs.unwrap_or(base.idle_pairs),
             idle_reps: self.idle_reps.unwrap_or(base.idle_reps),
@@ -379,7 +386,7 @@ mod tests {
     #[test]
     fn every_numeric_option_rejects_zero_and_states_its_range() {
         let options = numeric_options();
-        assert_eq!(options.len(), 9, "{options:?}");
+        assert_eq!(options.len(), 10, "{options:?}");
         let mut command = Cli::command();
         let help = command
             .find_subcommand_mut("bench")

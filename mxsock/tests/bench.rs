@@ -13,6 +13,8 @@ fn tiny_bench(args: &[&str]) -> Output {
             "1",
             "--datagrams",
             "2000",
+            "--channel-messages",
+            "2000",
             "--rounds",
             "200",
         ])
@@ -42,6 +44,8 @@ fn every_workload_runs_and_verifies_its_data() {
         "stream",
         "async_stream",
         "datagram",
+        "channel",
+        "channel_handle",
         "rtt_same_cpu_median",
         "rtt_same_cpu_p99",
         "idle_bytes",

@@ -3,8 +3,10 @@
 
 use core::task::{Poll, Waker};
 
+use smallvec::SmallVec;
+
 use mx_core::channel::{MAX_MSG_BYTES, MAX_MSG_HANDLES};
-use mx_core::storage::{HandleVecSink, VecSink};
+use mx_core::storage::{HandleSink, VecSink};
 use mx_core::{RawHandle, Signals, Status, Time};
 
 use super::{handle_type, AsHandleRef, Handle, Peered};
@@ -102,21 +104,14 @@ impl Channel {
     /// otherwise as [`Channel::try_read`].
     pub fn try_read_raw(&self, buf: &mut MessageBuf) -> Result<(), ReadError> {
         buf.clear();
-        let mut raw: Vec<RawHandle> = Vec::new();
-        raw.try_reserve_exact(buf.handles.capacity())
-            .map_err(|_| ReadError::Status(Status::NO_MEMORY))?;
         let read = sys::channel_read(
             self.raw_handle(),
             0,
             &mut VecSink(&mut buf.bytes),
-            &mut HandleVecSink(&mut raw),
+            &mut HandlesInto(&mut buf.handles),
         );
         match read {
-            Ok(_) => {
-                buf.handles.clear();
-                buf.handles.extend(raw.into_iter().map(Handle::from_raw));
-                Ok(())
-            }
+            Ok(_) => Ok(()),
             Err(e) if e.status == Status::BUFFER_TOO_SMALL => {
                 let (bytes, handles) = e.value.unwrap_or((0, 0));
                 Err(ReadError::TooSmall {
@@ -172,10 +167,6 @@ impl Channel {
     ) -> Result<(), CallError> {
         let raw = raw_values(handles)?;
         buf.clear();
-        let mut received: Vec<RawHandle> = Vec::new();
-        received
-            .try_reserve_exact(buf.handles.capacity())
-            .map_err(|_| Status::NO_MEMORY)?;
         let result = sys::channel_call(
             self.raw_handle(),
             0,
@@ -183,17 +174,13 @@ impl Channel {
             bytes,
             &raw[..],
             &mut VecSink(&mut buf.bytes),
-            &mut HandleVecSink(&mut received),
+            &mut HandlesInto(&mut buf.handles),
         );
         if !matches!(&result, Err(e) if e.read_status.is_none() && e.status != Status::TIMED_OUT) {
             // The message was sent: its handles are gone.
             forget_all(handles);
         }
-        result?;
-        buf.handles.clear();
-        buf.handles
-            .extend(received.into_iter().map(Handle::from_raw));
-        Ok(())
+        result.map(|_| ())
     }
 }
 
@@ -236,23 +223,14 @@ impl ChannelCall {
         waker: &Waker,
         buf: &mut MessageBuf,
     ) -> Poll<Result<(), CallError>> {
-        let mut received: Vec<RawHandle> = Vec::new();
-        if received.try_reserve_exact(buf.handles.capacity()).is_err() {
-            return Poll::Ready(Err(Status::NO_MEMORY.into()));
-        }
         buf.clear();
-        match self.pending.poll(
-            waker,
-            &mut VecSink(&mut buf.bytes),
-            &mut HandleVecSink(&mut received),
-        ) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => {
-                buf.handles
-                    .extend(received.into_iter().map(Handle::from_raw));
-                Poll::Ready(result.map(|_| ()))
-            }
-        }
+        self.pending
+            .poll(
+                waker,
+                &mut VecSink(&mut buf.bytes),
+                &mut HandlesInto(&mut buf.handles),
+            )
+            .map(|result| result.map(|_| ()))
     }
 }
 
@@ -280,10 +258,30 @@ impl From<ReadError> for Status {
     }
 }
 
+/// A sink of received handle values that takes ownership of them into a
+/// `Vec<Handle>`, within its capacity (so it never allocates).
+struct HandlesInto<'a>(&'a mut Vec<Handle>);
+
+impl HandleSink for HandlesInto<'_> {
+    fn len(&self) -> usize {
+        self.0.capacity()
+    }
+
+    fn write_all(&mut self, values: &[RawHandle]) -> Result<(), Status> {
+        if values.len() > self.0.capacity() {
+            return Err(Status::BUFFER_TOO_SMALL);
+        }
+        self.0.clear();
+        self.0.extend(values.iter().copied().map(Handle::from_raw));
+        Ok(())
+    }
+}
+
 /// The raw values of `handles`, which stay owned by the vector.
-fn raw_values(handles: &[Handle]) -> Result<Vec<RawHandle>, Status> {
-    let mut raw = Vec::new();
-    raw.try_reserve_exact(handles.len())?;
+fn raw_values(handles: &[Handle]) -> Result<SmallVec<[RawHandle; 4]>, Status> {
+    let mut raw = SmallVec::new();
+    raw.try_reserve_exact(handles.len())
+        .map_err(|_| Status::NO_MEMORY)?;
     raw.extend(handles.iter().map(Handle::raw_handle));
     Ok(raw)
 }

@@ -39,15 +39,24 @@ use super::wait::{park_until, spin_until};
 use super::watch::{self, Observable, Watch};
 use super::Live;
 use crate::sync::{counters, Arc, AtomicU32, Mutex, Ordering, Parker};
-use crate::table::Transit;
+use smallvec::SmallVec;
+
+use crate::table::{Slots, Transit};
+
+/// A message's bytes: up to [`INLINE_BYTES`] inside the message itself (no
+/// allocation for small messages), more on the heap.
+pub(crate) type Bytes = SmallVec<[u8; INLINE_BYTES]>;
+
+/// Bytes a message holds without an allocation of their own.
+pub(crate) const INLINE_BYTES: usize = 64;
 
 /// A message: bytes and handles, delivered whole.
 #[derive(Debug, Default)]
 pub(crate) struct Message {
     /// The bytes (at most `MX_CHANNEL_MAX_MSG_BYTES`).
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) bytes: Bytes,
     /// The handles, in the order they were listed (at most
-    /// `MX_CHANNEL_MAX_MSG_HANDLES`).
+    /// `MX_CHANNEL_MAX_MSG_HANDLES`; no allocation when there are none).
     pub(crate) handles: Vec<Transit>,
 }
 
@@ -100,6 +109,9 @@ pub(crate) struct ChannelPair {
 /// Why [`ChannelPair::read`] returned no message.
 #[derive(Debug)]
 pub(crate) enum ReadError {
+    /// The first message fits but has handles, and the read was given no
+    /// room in the table for them (nothing consumed: retry with room).
+    HasHandles,
     /// `SHOULD_WAIT` or `PEER_CLOSED` (nothing queued), or the error of the
     /// reservation for the message's handles (nothing consumed).
     Status(Status),
@@ -252,8 +264,9 @@ impl ChannelPair {
     }
 
     /// Takes the first message at `side` if it fits in `room` (bytes,
-    /// handles), once `reserve` made room in the table for its handles;
-    /// with `may_discard`, removes it also when it does not fit.
+    /// handles), once `slots` has room in the table for its handles (with no
+    /// `slots`, only a message without handles is taken); with
+    /// `may_discard`, removes it also when it does not fit.
     ///
     /// # Errors
     /// See [`ReadError`].
@@ -262,7 +275,7 @@ impl ChannelPair {
         side: Side,
         room: (usize, usize),
         may_discard: bool,
-        reserve: impl FnOnce(usize) -> Result<(), Status>,
+        slots: Option<&mut Slots<'_>>,
     ) -> Result<Message, ReadError> {
         let result = {
             let mut inboxes = self.inboxes.lock();
@@ -278,7 +291,12 @@ impl ChannelPair {
             let size = first.size();
             let result = match rules::read_check(size, room, may_discard) {
                 ReadCheck::Take => {
-                    reserve(size.1).map_err(ReadError::Status)?;
+                    if size.1 > 0 {
+                        let Some(slots) = slots else {
+                            return Err(ReadError::HasHandles);
+                        };
+                        slots.reserve(size.1).map_err(ReadError::Status)?;
+                    }
                     inbox.pop().ok_or(ReadError::Status(Status::INTERNAL))
                 }
                 ReadCheck::TooSmall => {

@@ -230,8 +230,18 @@ pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
     }
 }
 
-/// Cancels the waits made through `handle` (its value stopped naming `o`).
+/// Cancels the waits made through `handle`, whose value stopped naming `o`
+/// (it was replaced, or sent in a message).
+///
+/// The value left the handle table before this is called, under the
+/// bucket's write lock; a wait registers under that bucket's read lock, and
+/// announces itself in `watchers` before releasing it. So a wait through
+/// the value that could need cancelling shows in `watchers` here, and with
+/// none the lock is not taken.
 pub(crate) fn cancel(o: &(impl Observable + ?Sized), handle: RawHandle) {
+    if o.watch().watchers.load(Ordering::Acquire) == 0 {
+        return;
+    }
     update(o, |locked| locked.cancel(handle));
 }
 

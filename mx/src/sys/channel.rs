@@ -5,9 +5,11 @@ use mx_core::storage::{HandleSink, HandleSource, Sink, Source};
 use mx_core::{RawHandle, Rights, Status, Time};
 
 use super::{add_pair, handle_close, ErrorWith};
-use crate::object::channel::{bury, CallEnd, CallWaker, Message, ReadError};
+use crate::object::channel::{bury, Bytes, CallEnd, CallWaker, Message, ReadError};
 use crate::object::{ChannelPair, End, Kind, Object};
 use crate::sync::{counters, try_arc, Arc, Parker};
+use smallvec::SmallVec;
+
 use crate::table::{table, Entry, Slots, Transit};
 
 /// `mx_channel_create`—Creates a channel: a connected pair of endpoints
@@ -68,14 +70,43 @@ where
     if options != 0 {
         return Err(Status::INVALID_ARGS);
     }
+    if handles.is_empty() {
+        // No handle moves: the lookup's read lock keeps the channel handle
+        // valid while the message goes out.
+        return table().find::<ChannelPair, _>(handle, Rights::WRITE, |found| {
+            rules::check_limits(bytes.len(), 0)?;
+            let message = Message {
+                bytes: copy_in(bytes)?,
+                handles: Vec::new(),
+            };
+            found
+                .target
+                .send(found.side, message, None)
+                .map_err(|(status, _)| status)
+        });
+    }
     let outgoing = prepare(handle, Rights::WRITE, bytes, handles)?;
     send(handle, outgoing, None)
+}
+
+/// A message's bytes, copied in from `bytes` (small ones without
+/// allocating).
+///
+/// # Errors
+/// `NO_MEMORY`, or the source's fault.
+fn copy_in<B: Source + ?Sized>(bytes: &B) -> Result<Bytes, Status> {
+    let mut buf = Bytes::new();
+    buf.try_reserve_exact(bytes.len())
+        .map_err(|_| Status::NO_MEMORY)?;
+    buf.resize(bytes.len(), 0);
+    bytes.copy_to_slice(0, &mut buf)?;
+    Ok(buf)
 }
 
 /// A message read from user memory, not sent yet: its bytes, and the
 /// handle values it lists.
 pub(crate) struct Outgoing {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     values: Vec<RawHandle>,
 }
 
@@ -93,14 +124,11 @@ where
 {
     table().find::<ChannelPair, _>(handle, rights, |_| Ok(()))?;
     rules::check_limits(bytes.len(), handles.len())?;
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(bytes.len())?;
     let mut values = Vec::new();
     values.try_reserve_exact(handles.len())?;
-    buf.resize(bytes.len(), 0);
-    bytes.copy_to_slice(0, &mut buf)?;
+    let bytes = copy_in(bytes)?;
     handles.read_into(&mut values)?;
-    Ok(Outgoing { bytes: buf, values })
+    Ok(Outgoing { bytes, values })
 }
 
 /// Steps 5-7 of a write: checks the listed handles and moves them, with the
@@ -112,8 +140,10 @@ pub(crate) fn send(
     caller: Option<(u64, CallWaker)>,
 ) -> Result<(), Status> {
     let Outgoing { bytes, values } = outgoing;
-    let mut sent = Vec::new();
-    sent.try_reserve_exact(values.len())?;
+    let mut sent: SmallVec<[Arc<Object>; 4]> = SmallVec::new();
+    if sent.try_reserve_exact(values.len()).is_err() {
+        return Err(Status::NO_MEMORY);
+    }
     table().transfer(
         handle,
         &values,
@@ -187,26 +217,37 @@ where
     H: HandleSink + ?Sized,
 {
     let room = (bytes.len(), handles.len());
-    let taken = table().find_with_slots::<ChannelPair, _>(
-        handle,
-        Rights::READ,
-        room.1.min(MAX_MSG_HANDLES),
-        |pair, side, slots| {
-            let may_discard = match options {
-                0 => false,
-                READ_MAY_DISCARD => true,
-                _ => return Err(Status::NOT_SUPPORTED),
-            };
-            let mut values = Vec::new();
-            values.try_reserve_exact(room.1.min(MAX_MSG_HANDLES))?;
-            Ok(
-                match pair.read(side, room, may_discard, |n| slots.reserve(n)) {
-                    Ok(message) => Ok(receive(message, slots, values)),
-                    Err(error) => Err(error),
-                },
-            )
-        },
-    )?;
+    let may_discard = || match options {
+        0 => Ok(false),
+        READ_MAY_DISCARD => Ok(true),
+        _ => Err(Status::NOT_SUPPORTED),
+    };
+    // A message without handles is taken under the lookup's read lock; one
+    // with handles needs room in the table, taken in the same step.
+    let first = table().find::<ChannelPair, _>(handle, Rights::READ, |found| {
+        let may_discard = may_discard()?;
+        Ok(found.target.read(found.side, room, may_discard, None))
+    })?;
+    let taken = match first {
+        Ok(message) => Ok((message.bytes, Vec::new())),
+        Err(ReadError::HasHandles) => table().find_with_slots::<ChannelPair, _>(
+            handle,
+            Rights::READ,
+            room.1.min(MAX_MSG_HANDLES),
+            |pair, side, slots| {
+                let may_discard = may_discard()?;
+                let mut values = Vec::new();
+                values.try_reserve_exact(room.1.min(MAX_MSG_HANDLES))?;
+                Ok(
+                    match pair.read(side, room, may_discard, Some(&mut *slots)) {
+                        Ok(message) => Ok(receive(message, slots, values)),
+                        Err(error) => Err(error),
+                    },
+                )
+            },
+        )?,
+        Err(error) => Err(error),
+    };
     match taken {
         Ok((message_bytes, values)) => {
             deliver(&message_bytes, &values, bytes, handles).map_err(|status| ErrorWith {
@@ -215,6 +256,7 @@ where
             })
         }
         Err(ReadError::Status(status)) => Err(status.into()),
+        Err(ReadError::HasHandles) => Err(Status::INTERNAL.into()),
         Err(ReadError::TooSmall { size, discarded }) => {
             bury(discarded);
             Err(ErrorWith {
@@ -231,7 +273,7 @@ fn receive(
     message: Message,
     slots: &mut Slots<'_>,
     mut values: Vec<RawHandle>,
-) -> (Vec<u8>, Vec<RawHandle>) {
+) -> (Bytes, Vec<RawHandle>) {
     for transit in message.handles {
         if let Some((end, rights)) = transit.into_parts() {
             values.push(slots.insert(end, rights));

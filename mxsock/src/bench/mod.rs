@@ -18,6 +18,7 @@
 //!   checked before the first workload runs (see [`run`]).
 
 mod async_stream;
+mod channel;
 mod dgram;
 mod fanin;
 mod idle;
@@ -45,6 +46,8 @@ pub(crate) enum Workload {
     AsyncStream,
     /// 64-byte datagram message rate.
     Datagram,
+    /// 64-byte channel message rate, without and with a handle in each.
+    Channel,
     /// 1-byte ping-pong round trip, across CPUs and on one CPU.
     RoundTrip,
     /// Idle footprint and creation rate of many pairs.
@@ -62,6 +65,7 @@ impl Workload {
             Workload::Stream => 4 * timed,
             Workload::AsyncStream => 3 * timed,
             Workload::Datagram => 4 * timed,
+            Workload::Channel => 4 * timed,
             Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
             Workload::Idle => 2 * (config.idle_reps + 1),
             Workload::FanIn => 3 * timed,
@@ -74,6 +78,7 @@ impl Workload {
             Workload::Stream => "stream",
             Workload::AsyncStream => "async-stream",
             Workload::Datagram => "datagram",
+            Workload::Channel => "channel",
             Workload::RoundTrip => "round-trip",
             Workload::Idle => "idle",
             Workload::FanIn => "fan-in",
@@ -81,10 +86,11 @@ impl Workload {
     }
 
     /// Every workload.
-    pub(crate) const ALL: [Workload; 6] = [
+    pub(crate) const ALL: [Workload; 7] = [
         Workload::Stream,
         Workload::AsyncStream,
         Workload::Datagram,
+        Workload::Channel,
         Workload::RoundTrip,
         Workload::Idle,
         Workload::FanIn,
@@ -102,6 +108,8 @@ pub(crate) struct Config {
     pub(crate) async_stream_bytes: u64,
     /// 64-byte datagrams per run.
     pub(crate) datagrams: u64,
+    /// 64-byte channel messages per run (each of the two rows).
+    pub(crate) channel_messages: u64,
     /// Round trips per ping-pong run.
     pub(crate) rounds: u64,
     /// Idle pairs created per footprint run.
@@ -410,6 +418,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
             Workload::Stream => rows.extend(stream::run(ctx)?),
             Workload::AsyncStream => rows.extend(async_stream::run(ctx)?),
             Workload::Datagram => rows.extend(dgram::run(ctx)?),
+            Workload::Channel => rows.extend(channel::run(ctx)?),
             Workload::RoundTrip => rows.extend(rtt::run(ctx, notes, round_trips)?),
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
             Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
@@ -432,6 +441,7 @@ pub(crate) mod tests {
             stream_bytes: 1 << 20,
             async_stream_bytes: 1 << 20,
             datagrams: 2_000,
+            channel_messages: 2_000,
             rounds: 200,
             idle_pairs: 100,
             idle_reps: 1,
