@@ -195,7 +195,7 @@ fn expected() -> (Expected, Vec<&'static str>) {
     for (name, rights) in [
         ("MX_DEFAULT_SOCKET_RIGHTS", Rights::SOCKET_DEFAULT),
         ("MX_DEFAULT_EVENT_RIGHTS", Rights::EVENT_DEFAULT),
-        ("MX_DEFAULT_EVENTPAIR_RIGHTS", Rights::EVENTPAIR_DEFAULT),
+        ("MX_DEFAULT_EVENT_PAIR_RIGHTS", Rights::EVENTPAIR_DEFAULT),
         ("MX_DEFAULT_PORT_RIGHTS", Rights::PORT_DEFAULT),
     ] {
         e.constant(name, rights.bits().into(), "mx_rights_t");
@@ -364,8 +364,10 @@ fn expected() -> (Expected, Vec<&'static str>) {
         );
         e.field("mx_packet_signal_t", name, offset, size);
     }
-    e.field("mx_port_packet_t", "signal", payload, 16);
-    e.size_only("mx_packet_signal_t", 16);
+    // Two reserved words follow `count`: the signal form is 32 bytes, the
+    // whole union.
+    e.field("mx_port_packet_t", "signal", payload, 32);
+    e.size_only("mx_packet_signal_t", 32);
 
     // Prototypes of the exported functions.
     let mut exported = Vec::new();
@@ -455,8 +457,12 @@ fn every_header_stands_alone_in_c11_and_cxx17() {
         "errors.h",
         "rights.h",
         "types.h",
+        "compiler.h",
+        "process.h",
+        "processargs.h",
         "syscalls/object.h",
         "syscalls/port.h",
+        "syscalls/types.h",
         "syscalls.h",
     ] {
         for ext in ["c", "cc"] {

@@ -776,7 +776,7 @@ TEST(eventpairs_signal_each_other) {
     EXPECT_SIGNALS(q, MX_SIGNAL_LAST_HANDLE);
     EXPECT(info_of(p, &ip) && info_of(q, &iq));
     EXPECT_EQ(ip.type, MX_OBJ_TYPE_EVENT_PAIR);
-    EXPECT_EQ(ip.rights, MX_DEFAULT_EVENTPAIR_RIGHTS);
+    EXPECT_EQ(ip.rights, MX_DEFAULT_EVENT_PAIR_RIGHTS);
     EXPECT_EQ(ip.related_koid, iq.koid);
     EXPECT_EQ(iq.related_koid, ip.koid);
     EXPECT_OK(mx_object_signal(p, 0, MX_EPAIR_SIGNALED));
