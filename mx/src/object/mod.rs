@@ -27,9 +27,9 @@ pub(crate) mod watch;
 use mx_core::abi::OBJ_PROP_WAITABLE;
 use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 
-use crate::sync::{counters, Arc};
+use crate::sync::{counters, Arc, Mutex};
 
-pub(crate) use event::{Event, EventPair};
+pub(crate) use event::{CookieJar, Event, EventPair};
 pub(crate) use port::Port;
 pub(crate) use socket::SocketPair;
 use watch::Observable;
@@ -221,6 +221,19 @@ impl Object {
                     port.cancel_handle(handle);
                 }
             }
+        }
+    }
+
+    /// The cookie jar of `side` (`mx_object_set_cookie`): events and
+    /// eventpair ends have one, as in Magenta.
+    ///
+    /// # Errors
+    /// `NOT_SUPPORTED`: the kind has none.
+    pub(crate) fn cookie_jar(&self, side: Side) -> Result<&Mutex<CookieJar>, Status> {
+        match self {
+            Object::Event(o) => Ok(o.cookie_jar()),
+            Object::EventPair(o) => Ok(o.cookie_jar(side)),
+            Object::Socket(_) | Object::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }
 
