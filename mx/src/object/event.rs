@@ -8,7 +8,36 @@ use mx_core::{Koid, RawHandle, Side, Signals, Status};
 use super::state::Packed;
 use super::watch::{self, Observable, Watch};
 use super::Live;
-use crate::sync::{counters, Mutex};
+use crate::sync::{counters, try_arc, Arc, Mutex};
+
+/// The cookie jars of an object with `N` ends, allocated at the first
+/// cookie call so that objects whose cookies are never used stay small.
+/// (The lock is a leaf: nothing is locked under it.)
+#[derive(Debug, Default)]
+pub(crate) struct Cookies<const N: usize>(std::sync::OnceLock<Arc<Mutex<[CookieJar; N]>>>);
+
+impl<const N: usize> Cookies<N> {
+    /// Runs `f` on the jar of end `index`, under its lock.
+    ///
+    /// # Errors
+    /// `NO_MEMORY` (the first call allocates), or `f`'s error.
+    pub(crate) fn with<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut CookieJar) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        let jars = match self.0.get() {
+            Some(jars) => jars,
+            None => {
+                let fresh = try_arc(Mutex::new(core::array::from_fn(|_| CookieJar::default())))?;
+                // If another thread won the race, its jars are the ones.
+                let _ = self.0.set(fresh);
+                self.0.get().ok_or(Status::INTERNAL)?
+            }
+        };
+        f(&mut jars.lock()[index])
+    }
+}
 
 /// `mx_object_set_cookie`'s storage: one cookie, and the scope (a koid) that
 /// may read and change it. Empty until the first `set_cookie`.
@@ -55,8 +84,8 @@ pub(crate) struct Event {
     /// Its [`EventState`].
     state: Packed<EventState>,
     watch: Watch,
-    /// Its cookie (a leaf lock: nothing is locked under it).
-    cookie: Mutex<CookieJar>,
+    /// Its cookie.
+    cookie: Cookies<1>,
     _live: Live,
 }
 
@@ -67,7 +96,7 @@ impl Event {
             koid: counters::koids(1),
             state: Packed::new(EventState::NEW),
             watch: Watch::default(),
-            cookie: Mutex::new(CookieJar::default()),
+            cookie: Cookies::default(),
             _live: Live::new(),
         }
     }
@@ -77,7 +106,7 @@ impl Event {
     }
 
     /// The event's cookie jar.
-    pub(crate) fn cookie_jar(&self) -> &Mutex<CookieJar> {
+    pub(crate) fn cookies(&self) -> &Cookies<1> {
         &self.cookie
     }
 
@@ -122,8 +151,8 @@ pub(crate) struct EventPair {
     /// Each end's [`EventState`].
     ends: [Packed<EventState>; 2],
     watch: Watch,
-    /// Each end's cookie (leaf locks: nothing is locked under them).
-    cookies: [Mutex<CookieJar>; 2],
+    /// Each end's cookie.
+    cookies: Cookies<2>,
     _live: Live,
 }
 
@@ -134,17 +163,14 @@ impl EventPair {
             koid: counters::koids(2),
             ends: [Packed::new(EventState::NEW), Packed::new(EventState::NEW)],
             watch: Watch::default(),
-            cookies: [
-                Mutex::new(CookieJar::default()),
-                Mutex::new(CookieJar::default()),
-            ],
+            cookies: Cookies::default(),
             _live: Live::new(),
         }
     }
 
-    /// The cookie jar of `side`.
-    pub(crate) fn cookie_jar(&self, side: Side) -> &Mutex<CookieJar> {
-        &self.cookies[side.index()]
+    /// The cookie jars of both ends.
+    pub(crate) fn cookies(&self) -> &Cookies<2> {
+        &self.cookies
     }
 
     pub(crate) fn koid(&self, side: Side) -> Koid {

@@ -27,7 +27,7 @@ pub(crate) mod watch;
 use mx_core::abi::OBJ_PROP_WAITABLE;
 use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 
-use crate::sync::{counters, Arc, Mutex};
+use crate::sync::{counters, Arc};
 
 pub(crate) use event::{CookieJar, Event, EventPair};
 pub(crate) use port::Port;
@@ -224,15 +224,19 @@ impl Object {
         }
     }
 
-    /// The cookie jar of `side` (`mx_object_set_cookie`): events and
-    /// eventpair ends have one, as in Magenta.
+    /// Runs `f` on the cookie jar of `side` (`mx_object_set_cookie`):
+    /// events and eventpair ends have one, as in Magenta.
     ///
     /// # Errors
-    /// `NOT_SUPPORTED`: the kind has none.
-    pub(crate) fn cookie_jar(&self, side: Side) -> Result<&Mutex<CookieJar>, Status> {
+    /// `NOT_SUPPORTED`: the kind has none; `NO_MEMORY`; `f`'s error.
+    pub(crate) fn with_cookie<R>(
+        &self,
+        side: Side,
+        f: impl FnOnce(&mut CookieJar) -> Result<R, Status>,
+    ) -> Result<R, Status> {
         match self {
-            Object::Event(o) => Ok(o.cookie_jar()),
-            Object::EventPair(o) => Ok(o.cookie_jar(side)),
+            Object::Event(o) => o.cookies().with(0, f),
+            Object::EventPair(o) => o.cookies().with(side.index(), f),
             Object::Socket(_) | Object::Port(_) => Err(Status::NOT_SUPPORTED),
         }
     }

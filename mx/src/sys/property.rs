@@ -160,6 +160,7 @@ fn scope_koid(scope: RawHandle) -> Result<Koid, Status> {
 /// In Magenta's order:
 /// - `BAD_HANDLE`: `scope`, then `handle`, is not a live handle.
 /// - `NOT_SUPPORTED`: the object has no cookie (sockets, ports).
+/// - `NO_MEMORY`: the object's first cookie could not be stored.
 /// - `ACCESS_DENIED`: another scope owns the cookie.
 #[doc(alias = "mx_object_set_cookie")]
 pub fn object_set_cookie(handle: RawHandle, scope: RawHandle, cookie: u64) -> Result<(), Status> {
@@ -167,9 +168,7 @@ pub fn object_set_cookie(handle: RawHandle, scope: RawHandle, cookie: u64) -> Re
     table().find::<Any, _>(handle, Rights::NONE, |found| {
         found
             .target
-            .cookie_jar(found.side)?
-            .lock()
-            .set(scope, cookie)
+            .with_cookie(found.side, |jar| jar.set(scope, cookie))
     })
 }
 
@@ -185,7 +184,7 @@ pub fn object_set_cookie(handle: RawHandle, scope: RawHandle, cookie: u64) -> Re
 pub fn object_get_cookie(handle: RawHandle, scope: RawHandle) -> Result<u64, Status> {
     let scope = scope_koid(scope)?;
     table().find::<Any, _>(handle, Rights::NONE, |found| {
-        found.target.cookie_jar(found.side)?.lock().get(scope)
+        found.target.with_cookie(found.side, |jar| jar.get(scope))
     })
 }
 

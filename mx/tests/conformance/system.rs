@@ -115,7 +115,10 @@ fn cprng_draw_fills_up_to_the_limit() {
 
 #[test]
 fn cprng_add_entropy_takes_up_to_the_limit() {
-    assert_eq!(sys::cprng_add_entropy(&[1; CPRNG_ADD_ENTROPY_MAX_LEN]), Ok(()));
+    assert_eq!(
+        sys::cprng_add_entropy(&[1; CPRNG_ADD_ENTROPY_MAX_LEN]),
+        Ok(())
+    );
     assert_eq!(sys::cprng_add_entropy(&[]), Ok(()));
     assert_eq!(
         sys::cprng_add_entropy(&[1; CPRNG_ADD_ENTROPY_MAX_LEN + 1]),
@@ -126,10 +129,16 @@ fn cprng_add_entropy_takes_up_to_the_limit() {
 #[test]
 fn get_info_topics_of_other_kinds_look_the_handle_up_as_the_kernel_did() {
     let e = event();
-    let mut buf = [0u8; 256];
-    let topic = |h, topic| sys::object_get_info(h, topic, &mut buf.clone()[..]).unwrap_err();
+    let topic = |h, topic| sys::object_get_info(h, topic, &mut [0u8; 256][..]).unwrap_err();
     // READ-gated and ENUMERATE-gated topics, and ungated ones.
-    for t in [INFO_PROCESS, INFO_THREAD, INFO_VMAR, INFO_CPU_STATS, INFO_KMEM_STATS, INFO_RESOURCE] {
+    for t in [
+        INFO_PROCESS,
+        INFO_THREAD,
+        INFO_VMAR,
+        INFO_CPU_STATS,
+        INFO_KMEM_STATS,
+        INFO_RESOURCE,
+    ] {
         let err = topic(e.0, t);
         assert_eq!(err.status, Status::WRONG_TYPE, "topic {t}");
         assert_eq!(err.value, None);
@@ -142,10 +151,19 @@ fn get_info_topics_of_other_kinds_look_the_handle_up_as_the_kernel_did() {
     // Without READ, READ-gated topics are ACCESS_DENIED; others still
     // WRONG_TYPE.
     let unreadable = Owned(dup(e.0, Rights::DUPLICATE));
-    assert_eq!(topic(unreadable.0, INFO_PROCESS).status, Status::ACCESS_DENIED);
-    assert_eq!(topic(unreadable.0, INFO_THREAD).status, Status::ACCESS_DENIED);
+    assert_eq!(
+        topic(unreadable.0, INFO_PROCESS).status,
+        Status::ACCESS_DENIED
+    );
+    assert_eq!(
+        topic(unreadable.0, INFO_THREAD).status,
+        Status::ACCESS_DENIED
+    );
     assert_eq!(topic(unreadable.0, INFO_VMAR).status, Status::WRONG_TYPE);
-    assert_eq!(topic(unreadable.0, INFO_CPU_STATS).status, Status::WRONG_TYPE);
+    assert_eq!(
+        topic(unreadable.0, INFO_CPU_STATS).status,
+        Status::WRONG_TYPE
+    );
     // Sockets and ports alike.
     let s = Pair::stream();
     assert_eq!(topic(s.a, INFO_THREAD).status, Status::WRONG_TYPE);
@@ -217,20 +235,32 @@ fn cookies_belong_to_the_first_scope() {
 #[test]
 fn cookies_check_the_scope_then_the_handle_then_the_kind() {
     let e = event();
-    assert_eq!(sys::object_set_cookie(e.0, BOGUS, 1), Err(Status::BAD_HANDLE));
+    assert_eq!(
+        sys::object_set_cookie(e.0, BOGUS, 1),
+        Err(Status::BAD_HANDLE)
+    );
     assert_eq!(sys::object_get_cookie(e.0, BOGUS), Err(Status::BAD_HANDLE));
-    assert_eq!(sys::object_set_cookie(BOGUS, e.0, 1), Err(Status::BAD_HANDLE));
+    assert_eq!(
+        sys::object_set_cookie(BOGUS, e.0, 1),
+        Err(Status::BAD_HANDLE)
+    );
     assert_eq!(sys::object_get_cookie(BOGUS, e.0), Err(Status::BAD_HANDLE));
     let s = Pair::stream();
     let port = Owned(sys::port_create(0).unwrap());
     for h in [s.a, port.0] {
-        assert_eq!(sys::object_set_cookie(h, e.0, 1), Err(Status::NOT_SUPPORTED));
+        assert_eq!(
+            sys::object_set_cookie(h, e.0, 1),
+            Err(Status::NOT_SUPPORTED)
+        );
         assert_eq!(sys::object_get_cookie(h, e.0), Err(Status::NOT_SUPPORTED));
     }
     // A closed scope is a bad handle.
     let gone = sys::event_create(0).unwrap();
     close(gone);
-    assert_eq!(sys::object_set_cookie(e.0, gone, 1), Err(Status::BAD_HANDLE));
+    assert_eq!(
+        sys::object_set_cookie(e.0, gone, 1),
+        Err(Status::BAD_HANDLE)
+    );
 }
 
 #[test]
@@ -241,10 +271,7 @@ fn each_eventpair_end_has_its_own_cookie() {
     assert_eq!(sys::object_get_cookie(p.a, p.a), Ok(1));
     assert_eq!(sys::object_get_cookie(p.b, p.a), Ok(2));
     // End b's scope is its own koid, not a's.
-    assert_eq!(
-        sys::object_get_cookie(p.a, p.b),
-        Err(Status::ACCESS_DENIED)
-    );
+    assert_eq!(sys::object_get_cookie(p.a, p.b), Err(Status::ACCESS_DENIED));
 }
 
 #[test]
