@@ -8,7 +8,7 @@
 //! lack them, and duplicates only lose rights). So on a live handle the
 //! property calls and `get_child` end with `ACCESS_DENIED`, as they did on
 //! Magenta for these kinds; the checks after the rights follow the kernel
-//! all the same, in [`get_rule`] and [`set_rule`], so that a kind that
+//! all the same, in `get_rule` and `set_rule`, so that a kind that
 //! holds the rights one day behaves at once.
 //!
 //! Cookies are real: events and eventpair ends carry one (their kinds had a
@@ -95,13 +95,13 @@ pub(crate) fn set_rule(
 ///
 /// Needs `MX_RIGHT_GET_PROPERTY`, which no handle of these kinds holds, so
 /// on a live handle the result is `ACCESS_DENIED`. The checks that follow
-/// are Magenta's (see [`get_rule`]); the name of an object without one
+/// are Magenta's (see `get_rule`); the name of an object without one
 /// reads as `MX_MAX_NAME_LEN` zero bytes.
 ///
 /// # Errors
 /// In Magenta's order: `BAD_HANDLE`, `ACCESS_DENIED` (no `GET_PROPERTY`),
 /// then `BUFFER_TOO_SMALL`, `WRONG_TYPE` or `INVALID_ARGS` as
-/// [`get_rule`] says, and `INVALID_ARGS` if `value` cannot be written. (A
+/// `get_rule` says, and `INVALID_ARGS` if `value` cannot be written. (A
 /// NULL `value` is the C ABI's `INVALID_ARGS`, checked first.)
 #[doc(alias = "mx_object_get_property")]
 pub fn object_get_property<D: Sink + ?Sized>(
@@ -120,11 +120,11 @@ pub fn object_get_property<D: Sink + ?Sized>(
 ///
 /// Needs `MX_RIGHT_SET_PROPERTY`, which no handle of these kinds holds, so
 /// on a live handle the result is `ACCESS_DENIED`. The checks that follow
-/// are Magenta's (see [`set_rule`]).
+/// are Magenta's (see `set_rule`).
 ///
 /// # Errors
 /// In Magenta's order: `BAD_HANDLE`, `ACCESS_DENIED` (no `SET_PROPERTY`),
-/// then as [`set_rule`]: `INVALID_ARGS` (a fault reading `value`, or a
+/// then as `set_rule`: `INVALID_ARGS` (a fault reading `value`, or a
 /// property that cannot be written), `NOT_SUPPORTED` (a name, which these
 /// kinds do not have), `BUFFER_TOO_SMALL`, `WRONG_TYPE`. (A NULL `value` is
 /// the C ABI's `INVALID_ARGS`, checked first.)
