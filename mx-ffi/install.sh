@@ -46,7 +46,9 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
 install -d "$DESTDIR$LIBDIR/pkgconfig" "$DESTDIR$PREFIX/include/magenta/syscalls"
 install -m 755 "$BUILD_DIR/libmagenta.so" "$DESTDIR$LIBDIR/libmagenta.so"
 install -m 644 "$BUILD_DIR/libmagenta.a" "$DESTDIR$LIBDIR/libmagenta.a"
-for header in errors.h rights.h types.h syscalls.h syscalls/object.h syscalls/port.h; do
+# Every header under include/magenta/, whatever its name.
+(cd "$repo/include/magenta" && find . -name '*.h') | while read -r header; do
+    install -d "$DESTDIR$PREFIX/include/magenta/$(dirname "$header")"
     install -m 644 "$repo/include/magenta/$header" "$DESTDIR$PREFIX/include/magenta/$header"
 done
 sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@LIBDIR@|$LIBDIR|g" -e "s|@VERSION@|$version|g" \

@@ -33,16 +33,46 @@ pub struct ObjectType(pub u32);
 impl ObjectType {
     /// `MX_OBJ_TYPE_NONE`.
     pub const NONE: ObjectType = ObjectType(0);
+    /// `MX_OBJ_TYPE_PROCESS` (a kind this implementation does not have).
+    pub const PROCESS: ObjectType = ObjectType(1);
+    /// `MX_OBJ_TYPE_THREAD` (a kind this implementation does not have).
+    pub const THREAD: ObjectType = ObjectType(2);
+    /// `MX_OBJ_TYPE_VMO` (a kind this implementation does not have).
+    pub const VMO: ObjectType = ObjectType(3);
     /// `MX_OBJ_TYPE_CHANNEL`.
     pub const CHANNEL: ObjectType = ObjectType(4);
     /// `MX_OBJ_TYPE_EVENT`.
     pub const EVENT: ObjectType = ObjectType(5);
     /// `MX_OBJ_TYPE_PORT`.
     pub const PORT: ObjectType = ObjectType(6);
+    /// `MX_OBJ_TYPE_INTERRUPT` (a kind this implementation does not have).
+    pub const INTERRUPT: ObjectType = ObjectType(9);
+    /// `MX_OBJ_TYPE_PCI_DEVICE` (a kind this implementation does not have).
+    pub const PCI_DEVICE: ObjectType = ObjectType(11);
+    /// `MX_OBJ_TYPE_LOG` (a kind this implementation does not have).
+    pub const LOG: ObjectType = ObjectType(12);
     /// `MX_OBJ_TYPE_SOCKET`.
     pub const SOCKET: ObjectType = ObjectType(14);
+    /// `MX_OBJ_TYPE_RESOURCE` (a kind this implementation does not have).
+    pub const RESOURCE: ObjectType = ObjectType(15);
     /// `MX_OBJ_TYPE_EVENT_PAIR`.
     pub const EVENT_PAIR: ObjectType = ObjectType(16);
+    /// `MX_OBJ_TYPE_JOB` (a kind this implementation does not have).
+    pub const JOB: ObjectType = ObjectType(17);
+    /// `MX_OBJ_TYPE_VMAR` (a kind this implementation does not have).
+    pub const VMAR: ObjectType = ObjectType(18);
+    /// `MX_OBJ_TYPE_FIFO` (a kind this implementation does not have).
+    pub const FIFO: ObjectType = ObjectType(19);
+    /// `MX_OBJ_TYPE_GUEST` (a kind this implementation does not have).
+    pub const GUEST: ObjectType = ObjectType(20);
+    /// `MX_OBJ_TYPE_VCPU` (a kind this implementation does not have).
+    pub const VCPU: ObjectType = ObjectType(21);
+    /// `MX_OBJ_TYPE_TIMER` (a kind this implementation does not have).
+    pub const TIMER: ObjectType = ObjectType(22);
+    /// `MX_OBJ_TYPE_IOMMU` (a kind this implementation does not have).
+    pub const IOMMU: ObjectType = ObjectType(23);
+    /// `MX_OBJ_TYPE_LAST`: one more than the largest type.
+    pub const LAST: ObjectType = ObjectType(24);
 }
 
 /// `MX_SOCKET_STREAM`: a `mx_socket_create` option.
@@ -52,15 +82,72 @@ pub const SOCKET_DATAGRAM: u32 = 1;
 /// `MX_SOCKET_HALF_CLOSE`: a `mx_socket_write` option.
 pub const SOCKET_HALF_CLOSE: u32 = 1;
 
+/// `MX_INFO_NONE`: not a topic (`mx_object_get_info` says `NOT_SUPPORTED`).
+pub const INFO_NONE: u32 = 0;
 /// `MX_INFO_HANDLE_VALID`: an `mx_object_get_info` topic.
 pub const INFO_HANDLE_VALID: u32 = 1;
 /// `MX_INFO_HANDLE_BASIC`: an `mx_object_get_info` topic.
 pub const INFO_HANDLE_BASIC: u32 = 2;
+/// `MX_INFO_PROCESS`: a topic of processes.
+pub const INFO_PROCESS: u32 = 3;
+/// `MX_INFO_PROCESS_THREADS`: a topic of processes.
+pub const INFO_PROCESS_THREADS: u32 = 4;
+/// `MX_INFO_VMAR`: a topic of address regions.
+pub const INFO_VMAR: u32 = 7;
+/// `MX_INFO_JOB_CHILDREN`: a topic of jobs.
+pub const INFO_JOB_CHILDREN: u32 = 8;
+/// `MX_INFO_JOB_PROCESSES`: a topic of jobs.
+pub const INFO_JOB_PROCESSES: u32 = 9;
+/// `MX_INFO_THREAD`: a topic of threads.
+pub const INFO_THREAD: u32 = 10;
+/// `MX_INFO_THREAD_EXCEPTION_REPORT`: a topic of threads.
+pub const INFO_THREAD_EXCEPTION_REPORT: u32 = 11;
+/// `MX_INFO_TASK_STATS`: a topic of processes.
+pub const INFO_TASK_STATS: u32 = 12;
+/// `MX_INFO_PROCESS_MAPS`: a topic of processes.
+pub const INFO_PROCESS_MAPS: u32 = 13;
+/// `MX_INFO_PROCESS_VMOS`: a topic of processes.
+pub const INFO_PROCESS_VMOS: u32 = 14;
+/// `MX_INFO_THREAD_STATS`: a topic of threads.
+pub const INFO_THREAD_STATS: u32 = 15;
+/// `MX_INFO_CPU_STATS`: a topic of the root resource.
+pub const INFO_CPU_STATS: u32 = 16;
+/// `MX_INFO_KMEM_STATS`: a topic of the root resource.
+pub const INFO_KMEM_STATS: u32 = 17;
+/// `MX_INFO_RESOURCE`: a topic of resources.
+pub const INFO_RESOURCE: u32 = 18;
+/// `MX_INFO_LAST`: one more than the largest topic.
+pub const INFO_LAST: u32 = 19;
+
+/// `MX_PROP_NUM_STATE_KINDS`: an `mx_object_get_property` property (threads).
+pub const PROP_NUM_STATE_KINDS: u32 = 2;
+/// `MX_PROP_NAME`: an object's name, `char[MX_MAX_NAME_LEN]`.
+pub const PROP_NAME: u32 = 3;
+/// `MX_PROP_REGISTER_FS`: a thread's `fs` base (x86-64 only).
+pub const PROP_REGISTER_FS: u32 = 4;
+/// `MX_PROP_PROCESS_DEBUG_ADDR`: a process's `_dl_debug_addr`.
+pub const PROP_PROCESS_DEBUG_ADDR: u32 = 5;
+/// `MX_PROP_PROCESS_VDSO_BASE_ADDRESS`: where a process's vDSO is mapped.
+pub const PROP_PROCESS_VDSO_BASE_ADDRESS: u32 = 6;
+/// `MX_PROP_JOB_IMPORTANCE`: a job's importance.
+pub const PROP_JOB_IMPORTANCE: u32 = 7;
+/// `MX_MAX_NAME_LEN`: the size of an object name, terminator included.
+pub const MAX_NAME_LEN: usize = 32;
+
+/// `MX_CPRNG_DRAW_MAX_LEN`: the most bytes one `mx_cprng_draw` returns.
+pub const CPRNG_DRAW_MAX_LEN: usize = 256;
+/// `MX_CPRNG_ADD_ENTROPY_MAX_LEN`: the most bytes one
+/// `mx_cprng_add_entropy` takes.
+pub const CPRNG_ADD_ENTROPY_MAX_LEN: usize = 256;
 /// `MX_OBJ_PROP_WAITABLE`: the object can be waited on.
 pub const OBJ_PROP_WAITABLE: u32 = 1;
 
-/// `MX_CLOCK_MONOTONIC`: the only clock.
+/// `MX_CLOCK_MONOTONIC`: nanoseconds since boot, never going back.
 pub const CLOCK_MONOTONIC: u32 = 0;
+/// `MX_CLOCK_UTC`: wall-clock nanoseconds since the Unix epoch.
+pub const CLOCK_UTC: u32 = 1;
+/// `MX_CLOCK_THREAD`: nanoseconds of CPU time the calling thread has used.
+pub const CLOCK_THREAD: u32 = 2;
 
 /// `MX_WAIT_MANY_MAX_ITEMS`: the most items `mx_object_wait_many` takes.
 pub const WAIT_MANY_MAX_ITEMS: usize = 1024;

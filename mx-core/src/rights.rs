@@ -13,6 +13,22 @@ bitflags::bitflags! {
         const READ = 1 << 2;
         /// `MX_RIGHT_WRITE`: socket writes, port queueing, being an async-wait target.
         const WRITE = 1 << 3;
+        /// `MX_RIGHT_EXECUTE`: mapping a VMO executable (no kind here uses it).
+        const EXECUTE = 1 << 4;
+        /// `MX_RIGHT_MAP`: mapping a VMO (no kind here uses it).
+        const MAP = 1 << 5;
+        /// `MX_RIGHT_GET_PROPERTY`: `mx_object_get_property`.
+        const GET_PROPERTY = 1 << 6;
+        /// `MX_RIGHT_SET_PROPERTY`: `mx_object_set_property`.
+        const SET_PROPERTY = 1 << 7;
+        /// `MX_RIGHT_ENUMERATE`: `mx_object_get_child`, listing a task's children.
+        const ENUMERATE = 1 << 8;
+        /// `MX_RIGHT_DESTROY`: killing a task (no kind here uses it).
+        const DESTROY = 1 << 9;
+        /// `MX_RIGHT_SET_POLICY`: a job's policy (no kind here uses it).
+        const SET_POLICY = 1 << 10;
+        /// `MX_RIGHT_GET_POLICY`: a job's policy (no kind here uses it).
+        const GET_POLICY = 1 << 11;
         /// `MX_RIGHT_SIGNAL`: `mx_object_signal`.
         const SIGNAL = 1 << 12;
         /// `MX_RIGHT_SIGNAL_PEER`: `mx_object_signal_peer`.

@@ -27,7 +27,7 @@ macro_rules! statuses {
                 }
             }
 
-            /// Every error code of the specification, for exhaustive tests.
+            /// Every error code of Magenta's `errors.h`, for exhaustive tests.
             pub const ALL_ERRORS: &'static [Status] = &[$(Status::$name),*];
         }
     };
@@ -48,15 +48,20 @@ statuses! {
     NO_RESOURCES = -3, "MX_ERR_NO_RESOURCES";
     /// Memory could not be allocated; the call had no effect.
     NO_MEMORY = -4, "MX_ERR_NO_MEMORY";
-    /// `mx_channel_call`: reading the reply failed (the reason is reported
-    /// separately).
+    /// The second phase of `mx_channel_call` failed (the reason is in
+    /// `*read_status`).
     CALL_FAILED = -5, "MX_ERR_CALL_FAILED";
+    /// Magenta's vDSO retried calls interrupted with this code; it never
+    /// reaches a program, here or there.
+    INTERNAL_INTR_RETRY = -6, "MX_ERR_INTERNAL_INTR_RETRY";
     /// An argument is invalid.
     INVALID_ARGS = -10, "MX_ERR_INVALID_ARGS";
     /// The handle value does not name a live handle of this process.
     BAD_HANDLE = -11, "MX_ERR_BAD_HANDLE";
     /// The handle names an object of the wrong type for this call.
     WRONG_TYPE = -12, "MX_ERR_WRONG_TYPE";
+    /// The system call number is invalid (Magenta's syscall entry).
+    BAD_SYSCALL = -13, "MX_ERR_BAD_SYSCALL";
     /// An argument is outside the valid range.
     OUT_OF_RANGE = -14, "MX_ERR_OUT_OF_RANGE";
     /// The caller's buffer is too small.
@@ -81,6 +86,50 @@ statuses! {
     UNAVAILABLE = -28, "MX_ERR_UNAVAILABLE";
     /// The handle lacks a right the call needs.
     ACCESS_DENIED = -30, "MX_ERR_ACCESS_DENIED";
+    /// An input-output error without a more specific code.
+    IO = -40, "MX_ERR_IO";
+    /// The device refused the operation.
+    IO_REFUSED = -41, "MX_ERR_IO_REFUSED";
+    /// The data failed an integrity check.
+    IO_DATA_INTEGRITY = -42, "MX_ERR_IO_DATA_INTEGRITY";
+    /// The data is unavailable and may be lost.
+    IO_DATA_LOSS = -43, "MX_ERR_IO_DATA_LOSS";
+    /// The device is gone.
+    IO_NOT_PRESENT = -44, "MX_ERR_IO_NOT_PRESENT";
+    /// The device sent more data than expected.
+    IO_OVERRUN = -45, "MX_ERR_IO_OVERRUN";
+    /// An operation missed its deadline.
+    IO_MISSED_DEADLINE = -46, "MX_ERR_IO_MISSED_DEADLINE";
+    /// A path name is too long.
+    BAD_PATH = -50, "MX_ERR_BAD_PATH";
+    /// Not a directory.
+    NOT_DIR = -51, "MX_ERR_NOT_DIR";
+    /// Not a regular file.
+    NOT_FILE = -52, "MX_ERR_NOT_FILE";
+    /// A file would grow past its limit.
+    FILE_BIG = -53, "MX_ERR_FILE_BIG";
+    /// No space left.
+    NO_SPACE = -54, "MX_ERR_NO_SPACE";
+    /// A directory is not empty.
+    NOT_EMPTY = -55, "MX_ERR_NOT_EMPTY";
+    /// A callback's "do not call again" (never returned by a call).
+    STOP = -60, "MX_ERR_STOP";
+    /// A callback's "go on to the next item" (never returned by a call).
+    NEXT = -61, "MX_ERR_NEXT";
+    /// The protocol is not supported.
+    PROTOCOL_NOT_SUPPORTED = -70, "MX_ERR_PROTOCOL_NOT_SUPPORTED";
+    /// The host is unreachable.
+    ADDRESS_UNREACHABLE = -71, "MX_ERR_ADDRESS_UNREACHABLE";
+    /// The address is in use.
+    ADDRESS_IN_USE = -72, "MX_ERR_ADDRESS_IN_USE";
+    /// The socket is not connected.
+    NOT_CONNECTED = -73, "MX_ERR_NOT_CONNECTED";
+    /// The peer refused the connection.
+    CONNECTION_REFUSED = -74, "MX_ERR_CONNECTION_REFUSED";
+    /// The connection was reset.
+    CONNECTION_RESET = -75, "MX_ERR_CONNECTION_RESET";
+    /// The connection was aborted.
+    CONNECTION_ABORTED = -76, "MX_ERR_CONNECTION_ABORTED";
 }
 
 impl Status {
@@ -188,7 +237,8 @@ mod tests {
         assert_eq!(Status::OK.into_raw(), 0);
         assert_eq!(Status::SHOULD_WAIT.into_raw(), -22);
         assert_eq!(Status::ACCESS_DENIED.into_raw(), -30);
-        assert_eq!(Status::ALL_ERRORS.len(), 20);
+        assert_eq!(Status::NOT_CONNECTED.into_raw(), -73);
+        assert_eq!(Status::ALL_ERRORS.len(), 44);
     }
 
     #[test]

@@ -80,7 +80,11 @@
 //! # Modules
 //!
 //! One per call family: [`socket`], [`channel`], [`handle`], [`object`],
-//! [`event`], [`time`], [`port`]. [`ctypes`] has the C type names.
+//! [`event`], [`time`], [`port`], [`property`] (properties, cookies,
+//! children) and [`system`] (ticks, CPUs, random numbers, thread and process
+//! exit, `<magenta/process.h>`). [`unsupported`] has every call of Magenta's
+//! list whose objects this library does not have: each returns
+//! `MX_ERR_NOT_SUPPORTED`. [`ctypes`] has the C type names.
 
 pub mod boundary;
 pub mod channel;
@@ -89,9 +93,12 @@ pub mod event;
 pub mod handle;
 pub mod object;
 pub mod port;
+pub mod property;
 pub mod ptr;
 pub mod socket;
+pub mod system;
 pub mod time;
+pub mod unsupported;
 
 pub use channel::{mx_channel_call, mx_channel_create, mx_channel_read, mx_channel_write};
 pub use event::{mx_event_create, mx_eventpair_create};
@@ -101,7 +108,17 @@ pub use object::{
     mx_object_wait_one,
 };
 pub use port::{mx_object_wait_async, mx_port_cancel, mx_port_create, mx_port_queue, mx_port_wait};
+pub use property::{
+    mx_object_get_child, mx_object_get_cookie, mx_object_get_property, mx_object_set_cookie,
+    mx_object_set_property,
+};
 pub use socket::{mx_socket_create, mx_socket_read, mx_socket_write};
+pub use system::{
+    mx_cprng_add_entropy, mx_cprng_draw, mx_futex_wake_handle_close_thread_exit,
+    mx_get_startup_handle, mx_job_default, mx_process_exit, mx_process_self,
+    mx_system_get_num_cpus, mx_system_get_physmem, mx_system_get_version, mx_thread_exit,
+    mx_ticks_get, mx_ticks_per_second, mx_vmar_root_self,
+};
 pub use time::{mx_deadline_after, mx_nanosleep, mx_time_get};
 
 /// Hooks for tests of the boundary itself; not part of the C ABI.

@@ -154,6 +154,20 @@ impl UserBytes {
         }
     }
 
+    /// Copies the whole buffer in.
+    ///
+    /// # Errors
+    /// `NO_MEMORY`; `INVALID_ARGS` if the memory cannot be read.
+    pub(crate) fn to_vec(&self) -> Result<Vec<u8>, Status> {
+        let mut bytes: Vec<u8> = Vec::new();
+        bytes.try_reserve_exact(self.len)?;
+        self.copy_to(0, &mut bytes.spare_capacity_mut()[..self.len])?;
+        // SAFETY: `copy_to` returned Ok, so it initialised the first `len`
+        // bytes of the spare capacity, which `try_reserve_exact` made room for.
+        unsafe { bytes.set_len(self.len) };
+        Ok(bytes)
+    }
+
     /// Wraps a C buffer read through the kernel only (any pointer is fine).
     #[cfg(test)]
     pub(crate) fn checked(ptr: *const c_void, len: usize) -> UserBytes {

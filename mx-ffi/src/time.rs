@@ -7,8 +7,8 @@ use crate::ctypes::{mx_status_t, mx_time_t};
 
 /// `mx_time_get`—Reads a clock, in nanoseconds.
 ///
-/// `MX_CLOCK_MONOTONIC` is the only clock; others read as 0 (see
-/// [`mx::sys::time_get`]). Returns 0 after an internal error.
+/// `MX_CLOCK_MONOTONIC`, `MX_CLOCK_UTC` or `MX_CLOCK_THREAD`; other clocks
+/// read as 0 (see [`mx::sys::time_get`]). Returns 0 after an internal error.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_time_get(clock_id: u32) -> mx_time_t {
     boundary::value("mx_time_get", 0, || mx::sys::time_get(clock_id).0)

@@ -195,7 +195,7 @@ fn expected() -> (Expected, Vec<&'static str>) {
     for (name, rights) in [
         ("MX_DEFAULT_SOCKET_RIGHTS", Rights::SOCKET_DEFAULT),
         ("MX_DEFAULT_EVENT_RIGHTS", Rights::EVENT_DEFAULT),
-        ("MX_DEFAULT_EVENTPAIR_RIGHTS", Rights::EVENTPAIR_DEFAULT),
+        ("MX_DEFAULT_EVENT_PAIR_RIGHTS", Rights::EVENTPAIR_DEFAULT),
         ("MX_DEFAULT_PORT_RIGHTS", Rights::PORT_DEFAULT),
         ("MX_DEFAULT_CHANNEL_RIGHTS", Rights::CHANNEL_DEFAULT),
     ] {
@@ -387,8 +387,10 @@ fn expected() -> (Expected, Vec<&'static str>) {
         );
         e.field("mx_packet_signal_t", name, offset, size);
     }
-    e.field("mx_port_packet_t", "signal", payload, 16);
-    e.size_only("mx_packet_signal_t", 16);
+    // Two reserved words follow `count`: the signal form is 32 bytes, the
+    // whole union.
+    e.field("mx_port_packet_t", "signal", payload, 32);
+    e.size_only("mx_packet_signal_t", 32);
 
     // Prototypes of the exported functions.
     let mut exported = Vec::new();
@@ -494,8 +496,12 @@ fn every_header_stands_alone_in_c11_and_cxx17() {
         "errors.h",
         "rights.h",
         "types.h",
+        "compiler.h",
+        "process.h",
+        "processargs.h",
         "syscalls/object.h",
         "syscalls/port.h",
+        "syscalls/types.h",
         "syscalls.h",
     ] {
         for ext in ["c", "cc"] {
@@ -512,18 +518,162 @@ fn every_header_stands_alone_in_c11_and_cxx17() {
     }
 }
 
+/// A C file that checks every entry of `names.txt` against the headers,
+/// and every call of `calls.txt` against its prototype, at compile time.
+fn names_and_calls_check() -> String {
+    let mut c = String::from(
+        "#include <magenta/syscalls.h>\n#include <magenta/processargs.h>\n#include <stddef.h>\n\
+         #ifdef __cplusplus\n#include <type_traits>\n\
+         #define CHECK(cond, what) static_assert(cond, what)\n#define ALIGNOF(t) alignof(t)\n\
+         #define PROTOTYPE_OK(name, ...) (std::is_same<decltype(&name), __VA_ARGS__>::value)\n\
+         #else\n#define CHECK(cond, what) _Static_assert(cond, what)\n#define ALIGNOF(t) _Alignof(t)\n\
+         #define PROTOTYPE_OK(name, ...) _Generic((&name), __VA_ARGS__: 1, default: 0)\n#endif\n",
+    );
+    for entry in list("names.txt") {
+        let (name, kind, facts) = (
+            &entry[1],
+            entry[2].as_str(),
+            entry.get(3).map_or("", String::as_str),
+        );
+        let nums: Vec<&str> = facts.split_whitespace().collect();
+        match kind {
+            "const" => {
+                let (cast, suffix) = if facts.starts_with('-') {
+                    ("long long", "ll")
+                } else {
+                    ("unsigned long long", "ull")
+                };
+                writeln!(
+                    c,
+                    "CHECK(({cast})({name}) == {facts}{suffix}, \"{name} = {facts}\");"
+                )
+                .unwrap();
+            }
+            "macro" => writeln!(
+                c,
+                "#ifndef {name}\n#error \"{name} is not defined\"\n#endif"
+            )
+            .unwrap(),
+            "type" => writeln!(
+                c,
+                "CHECK(sizeof({name}) == {} && ALIGNOF({name}) == {}, \"layout of {name}\");",
+                nums[0], nums[1]
+            )
+            .unwrap(),
+            "field" => {
+                let (ty, field) = name.split_once('.').unwrap();
+                writeln!(
+                    c,
+                    "CHECK(offsetof({ty}, {field}) == {} && sizeof((({ty}*)0)->{field}) == {}, \"{name}\");",
+                    nums[0], nums[1]
+                )
+                .unwrap();
+            }
+            "incomplete" => {
+                writeln!(c, "CHECK(sizeof({name}*) == sizeof(void*), \"{name}\");").unwrap()
+            }
+            other => panic!("names.txt: kind {other:?} of {name}"),
+        }
+    }
+    for call in calls() {
+        writeln!(
+            c,
+            "CHECK(PROTOTYPE_OK({}, {} (*)({})), \"prototype of {}\");",
+            call.name, call.ret, call.params, call.name
+        )
+        .unwrap();
+    }
+    c.push_str("int mx_names_checked;\n");
+    c
+}
+
 #[test]
-fn the_shared_library_exports_exactly_the_declared_calls() {
-    let (_, mut exported) = expected();
-    exported.sort_unstable();
-    let so = library_dir().join("libmagenta.so");
-    let output = run_ok(Command::new("nm").args(["-D", "--defined-only"]).arg(&so));
-    let mut symbols: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(2))
-        .filter(|name| name.starts_with("mx_"))
-        .map(str::to_owned)
+fn headers_have_every_name_and_call_of_the_lists() {
+    let dir = scratch("names");
+    let source = names_and_calls_check();
+    for ext in ["c", "cc"] {
+        let path = dir.join(format!("names.{ext}"));
+        std::fs::write(&path, &source).unwrap();
+        compile_only(&path, &path.with_extension(format!("{ext}.o")), &[]);
+    }
+}
+
+#[test]
+fn the_rust_definitions_agree_with_names_txt() {
+    let names: std::collections::HashMap<String, String> = list("names.txt")
+        .into_iter()
+        .filter(|e| e[2] == "const")
+        .map(|e| (e[1].clone(), e[3].clone()))
         .collect();
-    symbols.sort_unstable();
-    assert_eq!(symbols, exported);
+    let (expected, _) = expected();
+    let mut checked = 0;
+    for line in expected.text.lines().filter(|l| l.starts_with("CONSTANT(")) {
+        let mut parts = line["CONSTANT(".len()..].split(", ");
+        let name = parts.next().unwrap();
+        let value = parts.next().unwrap().trim_start_matches('(');
+        let value = value
+            .trim_end_matches(')')
+            .trim_end_matches("ull")
+            .trim_end_matches("ll");
+        assert_eq!(names.get(name).map(String::as_str), Some(value), "{name}");
+        checked += 1;
+    }
+    assert!(checked > 100, "only {checked} Rust constants");
+}
+
+#[test]
+fn headers_define_nothing_that_names_txt_lacks() {
+    let listed: std::collections::HashSet<String> = list("names.txt")
+        .into_iter()
+        .map(|e| e[1].clone())
+        .collect();
+    let mut missing = Vec::new();
+    let mut stack = vec![include_dir().join("magenta")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for line in text.lines() {
+                let line = line.trim_start();
+                let name = if let Some(rest) = line.strip_prefix("#define ") {
+                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                } else if line.starts_with('}') || line.starts_with("typedef ") {
+                    line.trim_end_matches(';')
+                        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .find(|w| w.ends_with("_t"))
+                } else {
+                    None
+                };
+                if let Some(name) = name {
+                    let guard = name.starts_with("MAGENTA_") && name.ends_with("_H_");
+                    if !guard && name != "MX_COMPILER_ATTR_" && !listed.contains(name) {
+                        missing.push(format!("{}: {name}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in names.txt: {missing:#?}");
+}
+
+#[test]
+fn libmagenta_exports_exactly_the_calls_of_calls_txt() {
+    let mut listed: Vec<String> = calls().into_iter().map(|c| c.name).collect();
+    listed.sort_unstable();
+    let before = listed.len();
+    listed.dedup();
+    assert_eq!(listed.len(), before, "a call is listed twice");
+    for lib in ["libmagenta.so", "libmagenta.a"] {
+        assert_eq!(exported(&library_dir().join(lib)), listed, "{lib}");
+    }
+    // The prototypes checked against Rust above are all listed.
+    let (_, rust) = expected();
+    for name in rust {
+        assert!(listed.iter().any(|l| l == name), "{name}");
+    }
 }

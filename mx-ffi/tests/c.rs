@@ -89,3 +89,10 @@ fn c_suite_linked_with_the_shared_library() {
     run_ok(&mut command);
     run_suite(&mut Command::new(&out), 45);
 }
+
+#[test]
+fn c_system_calls() {
+    let system = binary("system", "system.c");
+    run_suite(&mut Command::new(&system), 9);
+    run_suite(Command::new(&system).env("MX_STRICT_POINTERS", "1"), 9);
+}

@@ -472,7 +472,14 @@ impl Harness {
                     let allowed: &[Status] = if self.live(i).is_none() {
                         &[Status::BAD_HANDLE]
                     } else {
-                        &[Status::BUFFER_TOO_SMALL, Status::NOT_SUPPORTED]
+                        // Topic 3 (MX_INFO_PROCESS) is a topic of processes:
+                        // READ is checked, then the kind.
+                        &[
+                            Status::BUFFER_TOO_SMALL,
+                            Status::NOT_SUPPORTED,
+                            Status::ACCESS_DENIED,
+                            Status::WRONG_TYPE,
+                        ]
                     };
                     expect("get_info", error.status, allowed);
                 }

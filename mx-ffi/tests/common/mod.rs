@@ -175,3 +175,92 @@ pub fn summary(output: &Output) -> (usize, usize) {
         .map(|s| s.parse::<usize>().unwrap());
     (numbers.next().unwrap(), numbers.next().unwrap())
 }
+
+/// One entry of `mx-ffi/abi/calls.txt`.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// `syscalls.h` or `process.h`.
+    pub header: String,
+    /// `mx_socket_write`.
+    pub name: String,
+    /// The C return type.
+    pub ret: String,
+    /// The C parameters, `void` for none.
+    pub params: String,
+    /// `implemented`, `NOT_SUPPORTED` or `noreturn`.
+    pub behaviour: String,
+}
+
+impl Call {
+    /// The parameters as (C type, name) pairs.
+    pub fn args(&self) -> Vec<(String, String)> {
+        if self.params == "void" {
+            return Vec::new();
+        }
+        self.params
+            .split(',')
+            .map(|p| {
+                let p = p.trim();
+                let at = p
+                    .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap()
+                    + 1;
+                (p[..at].trim().to_owned(), p[at..].to_owned())
+            })
+            .collect()
+    }
+}
+
+/// The lines of a list in `mx-ffi/abi/` split at `|`, without comments.
+pub fn list(name: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("abi").join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('|').map(|f| f.trim().to_owned()).collect())
+        .collect()
+}
+
+/// Every call of `mx-ffi/abi/calls.txt`.
+pub fn calls() -> Vec<Call> {
+    list("calls.txt")
+        .into_iter()
+        .map(|f| {
+            assert_eq!(f.len(), 5, "calls.txt: {f:?}");
+            let behaviour = f[4].clone();
+            assert!(
+                ["implemented", "NOT_SUPPORTED", "noreturn"].contains(&behaviour.as_str()),
+                "calls.txt: {f:?}"
+            );
+            Call {
+                header: f[0].clone(),
+                name: f[1].clone(),
+                ret: f[2].clone(),
+                params: f[3].clone(),
+                behaviour,
+            }
+        })
+        .collect()
+}
+
+/// The `mx_*` functions a library exports, by `nm` (`-D` for a shared one).
+pub fn exported(lib: &Path) -> Vec<String> {
+    let shared = lib.extension().is_some_and(|e| e == "so");
+    let mut nm = Command::new("nm");
+    if shared {
+        nm.arg("-D");
+    }
+    let output = run_ok(nm.arg("--defined-only").arg(lib));
+    let mut symbols: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let (kind, name) = (f.nth(1)?, f.next()?);
+            (kind == "T" && name.starts_with("mx_")).then(|| name.to_owned())
+        })
+        .collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    symbols
+}

@@ -1,5 +1,6 @@
 //! Events and eventpairs: state in atomic words, changed under the watch
-//! lock, and their operations.
+//! lock, and their operations; and the cookie jar each of them has (one per
+//! eventpair end), as in Magenta, whose other kinds have none.
 
 use mx_core::event::EventState;
 use mx_core::{Koid, RawHandle, Side, Signals, Status};
@@ -7,7 +8,74 @@ use mx_core::{Koid, RawHandle, Side, Signals, Status};
 use super::state::Packed;
 use super::watch::{self, Observable, Watch};
 use super::Live;
-use crate::sync::counters;
+use crate::sync::{counters, try_arc, Arc, Mutex};
+
+/// The cookie jars of an object with `N` ends, allocated at the first
+/// cookie call so that objects whose cookies are never used stay small.
+/// (The lock is a leaf: nothing is locked under it.)
+#[derive(Debug, Default)]
+pub(crate) struct Cookies<const N: usize>(std::sync::OnceLock<Arc<Mutex<[CookieJar; N]>>>);
+
+impl<const N: usize> Cookies<N> {
+    /// Runs `f` on the jar of end `index`, under its lock.
+    ///
+    /// # Errors
+    /// `NO_MEMORY` (the first call allocates), or `f`'s error.
+    pub(crate) fn with<R>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut CookieJar) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        let jars = match self.0.get() {
+            Some(jars) => jars,
+            None => {
+                let fresh = try_arc(Mutex::new(core::array::from_fn(|_| CookieJar::default())))?;
+                // If another thread won the race, its jars are the ones.
+                let _ = self.0.set(fresh);
+                self.0.get().ok_or(Status::INTERNAL)?
+            }
+        };
+        f(&mut jars.lock()[index])
+    }
+}
+
+/// `mx_object_set_cookie`'s storage: one cookie, and the scope (a koid) that
+/// may read and change it. Empty until the first `set_cookie`.
+#[derive(Debug, Default)]
+pub(crate) struct CookieJar {
+    /// The scope of the cookie; `Koid::INVALID` while none was set.
+    scope: Koid,
+    /// The cookie.
+    cookie: u64,
+}
+
+impl CookieJar {
+    /// Sets the cookie for `scope`: the first scope to set one owns the jar.
+    ///
+    /// # Errors
+    /// `ACCESS_DENIED`: another scope owns it.
+    pub(crate) fn set(&mut self, scope: Koid, cookie: u64) -> Result<(), Status> {
+        if self.scope == Koid::INVALID || self.scope == scope {
+            self.scope = scope;
+            self.cookie = cookie;
+            Ok(())
+        } else {
+            Err(Status::ACCESS_DENIED)
+        }
+    }
+
+    /// The cookie set for `scope`.
+    ///
+    /// # Errors
+    /// `ACCESS_DENIED`: none was set, or another scope owns the jar.
+    pub(crate) fn get(&self, scope: Koid) -> Result<u64, Status> {
+        if self.scope != Koid::INVALID && self.scope == scope {
+            Ok(self.cookie)
+        } else {
+            Err(Status::ACCESS_DENIED)
+        }
+    }
+}
 
 /// An event: user-settable signals and nothing else.
 #[derive(Debug)]
@@ -16,6 +84,8 @@ pub(crate) struct Event {
     /// Its [`EventState`].
     state: Packed<EventState>,
     watch: Watch,
+    /// Its cookie.
+    cookie: Cookies<1>,
     _live: Live,
 }
 
@@ -26,12 +96,18 @@ impl Event {
             koid: counters::koids(1),
             state: Packed::new(EventState::NEW),
             watch: Watch::default(),
+            cookie: Cookies::default(),
             _live: Live::new(),
         }
     }
 
     pub(crate) fn koid(&self) -> Koid {
         self.koid
+    }
+
+    /// The event's cookie jar.
+    pub(crate) fn cookies(&self) -> &Cookies<1> {
+        &self.cookie
     }
 
     /// Counts a new handle.
@@ -75,6 +151,8 @@ pub(crate) struct EventPair {
     /// Each end's [`EventState`].
     ends: [Packed<EventState>; 2],
     watch: Watch,
+    /// Each end's cookie.
+    cookies: Cookies<2>,
     _live: Live,
 }
 
@@ -85,8 +163,14 @@ impl EventPair {
             koid: counters::koids(2),
             ends: [Packed::new(EventState::NEW), Packed::new(EventState::NEW)],
             watch: Watch::default(),
+            cookies: Cookies::default(),
             _live: Live::new(),
         }
+    }
+
+    /// The cookie jars of both ends.
+    pub(crate) fn cookies(&self) -> &Cookies<2> {
+        &self.cookies
     }
 
     pub(crate) fn koid(&self, side: Side) -> Koid {

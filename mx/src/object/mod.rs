@@ -31,7 +31,7 @@ use mx_core::{Koid, ObjectType, RawHandle, Side, Signals, Status};
 use crate::sync::{counters, Arc};
 
 pub(crate) use channel::ChannelPair;
-pub(crate) use event::{Event, EventPair};
+pub(crate) use event::{CookieJar, Event, EventPair};
 pub(crate) use port::Port;
 pub(crate) use socket::SocketPair;
 use watch::Observable;
@@ -243,6 +243,23 @@ impl Object {
                     port.cancel_handle(handle);
                 }
             }
+        }
+    }
+
+    /// Runs `f` on the cookie jar of `side` (`mx_object_set_cookie`):
+    /// events and eventpair ends have one, as in Magenta.
+    ///
+    /// # Errors
+    /// `NOT_SUPPORTED`: the kind has none; `NO_MEMORY`; `f`'s error.
+    pub(crate) fn with_cookie<R>(
+        &self,
+        side: Side,
+        f: impl FnOnce(&mut CookieJar) -> Result<R, Status>,
+    ) -> Result<R, Status> {
+        match self {
+            Object::Event(o) => o.cookies().with(0, f),
+            Object::EventPair(o) => o.cookies().with(side.index(), f),
+            Object::Socket(_) | Object::Port(_) | Object::Channel(_) => Err(Status::NOT_SUPPORTED),
         }
     }
 

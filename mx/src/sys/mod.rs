@@ -27,7 +27,9 @@ pub mod ext;
 mod handle;
 mod object;
 mod port;
+mod property;
 mod socket;
+mod system;
 mod time;
 
 pub use channel::{channel_call, channel_create, channel_read, channel_write, CallError};
@@ -38,7 +40,15 @@ pub use object::{
     object_wait_many, object_wait_one, InfoCount,
 };
 pub use port::{object_wait_async, port_cancel, port_create, port_queue, port_wait};
+pub use property::{
+    object_get_child, object_get_cookie, object_get_property, object_set_cookie,
+    object_set_property,
+};
 pub use socket::{socket_create, socket_read, socket_write};
+pub use system::{
+    cprng_add_entropy, cprng_draw, system_get_num_cpus, system_get_physmem, system_get_version,
+    ticks_get, ticks_per_second, TICKS_PER_SECOND, VERSION,
+};
 pub use time::{deadline_after, nanosleep, time_get};
 
 use mx_core::{RawHandle, Rights, Side, Status};

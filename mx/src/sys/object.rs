@@ -1,8 +1,13 @@
 //! Object system calls: signals, waiting, information.
 
-use mx_core::abi::{HandleBasicInfo, WaitItem, INFO_HANDLE_BASIC, INFO_HANDLE_VALID};
+use mx_core::abi::{
+    HandleBasicInfo, WaitItem, INFO_CPU_STATS, INFO_HANDLE_BASIC, INFO_HANDLE_VALID,
+    INFO_JOB_CHILDREN, INFO_JOB_PROCESSES, INFO_KMEM_STATS, INFO_PROCESS, INFO_PROCESS_MAPS,
+    INFO_PROCESS_THREADS, INFO_PROCESS_VMOS, INFO_RESOURCE, INFO_TASK_STATS, INFO_THREAD,
+    INFO_THREAD_EXCEPTION_REPORT, INFO_THREAD_STATS, INFO_VMAR,
+};
 use mx_core::storage::Sink;
-use mx_core::{RawHandle, Rights, Signals, Status, Time};
+use mx_core::{ObjectType, RawHandle, Rights, Signals, Status, Time};
 
 use super::ErrorWith;
 use crate::object::{wait, Any};
@@ -118,6 +123,39 @@ fn basic_info_bytes(info: &HandleBasicInfo) -> [u8; 32] {
     out
 }
 
+/// The `mx_object_get_info` topics of kinds this implementation does not
+/// have, with what Magenta's kernel looked the handle up with: the rights
+/// the topic needs and the kind it answers for.
+const OTHER_KINDS_TOPICS: &[(u32, Rights, ObjectType)] = &[
+    (INFO_PROCESS, Rights::READ, ObjectType::PROCESS),
+    (INFO_PROCESS_THREADS, Rights::ENUMERATE, ObjectType::PROCESS),
+    (INFO_VMAR, Rights::NONE, ObjectType::VMAR),
+    (INFO_JOB_CHILDREN, Rights::ENUMERATE, ObjectType::JOB),
+    (INFO_JOB_PROCESSES, Rights::ENUMERATE, ObjectType::JOB),
+    (INFO_THREAD, Rights::READ, ObjectType::THREAD),
+    (
+        INFO_THREAD_EXCEPTION_REPORT,
+        Rights::READ,
+        ObjectType::THREAD,
+    ),
+    (INFO_TASK_STATS, Rights::READ, ObjectType::PROCESS),
+    (INFO_PROCESS_MAPS, Rights::READ, ObjectType::PROCESS),
+    (INFO_PROCESS_VMOS, Rights::READ, ObjectType::PROCESS),
+    (INFO_THREAD_STATS, Rights::READ, ObjectType::THREAD),
+    (INFO_CPU_STATS, Rights::NONE, ObjectType::RESOURCE),
+    (INFO_KMEM_STATS, Rights::NONE, ObjectType::RESOURCE),
+    (INFO_RESOURCE, Rights::NONE, ObjectType::RESOURCE),
+];
+
+/// The rights and kind `topic` needs, if it is a topic of a kind this
+/// implementation does not have.
+pub(crate) fn other_kinds_topic(topic: u32) -> Option<(Rights, ObjectType)> {
+    OTHER_KINDS_TOPICS
+        .iter()
+        .find(|(t, _, _)| *t == topic)
+        .map(|&(_, rights, kind)| (rights, kind))
+}
+
 /// `mx_object_get_info`—Reads information about a handle or its object.
 ///
 /// `MX_INFO_HANDLE_VALID` succeeds if the handle is live; it uses no buffer
@@ -126,11 +164,20 @@ fn basic_info_bytes(info: &HandleBasicInfo) -> [u8; 32] {
 /// `mx_info_handle_basic_t` into `buffer` and reports the counts, even when
 /// the buffer is too small (`actual` 0, `avail` 1), as Magenta did.
 ///
+/// The topics of kinds this implementation does not have
+/// (`MX_INFO_PROCESS`, `MX_INFO_THREAD`, `MX_INFO_VMAR`, ...) look the
+/// handle up as Magenta's kernel did, with the rights the topic needs and
+/// the kind it is about, so on the handles here they fail with
+/// `BAD_HANDLE`, `ACCESS_DENIED` or `WRONG_TYPE`.
+///
 /// # Errors
 /// - `BAD_HANDLE`.
-/// - `NOT_SUPPORTED`: a topic this implementation does not answer
-///   (checked after the handle, as SPEC 8 says; Magenta's kernel returned
-///   the same for topics it did not know).
+/// - `ACCESS_DENIED`: a topic of another kind, and the handle lacks the
+///   right it needs (`READ` or `ENUMERATE`).
+/// - `WRONG_TYPE`: a topic of another kind (processes, threads, jobs,
+///   address regions, resources).
+/// - `NOT_SUPPORTED`: a topic Magenta did not know (checked after the
+///   handle, as SPEC 8 says; Magenta's kernel returned the same).
 /// - `BUFFER_TOO_SMALL` (with counts).
 #[doc(alias = "mx_object_get_info")]
 pub fn object_get_info<D: Sink + ?Sized>(
@@ -162,9 +209,19 @@ pub fn object_get_info<D: Sink + ?Sized>(
                 avail: 1,
             }))
         }
-        _ => {
-            table().with(handle, |_| ())?;
-            Err(Status::NOT_SUPPORTED.into())
-        }
+        _ => match other_kinds_topic(topic) {
+            Some((rights, kind)) => {
+                let found: Result<(), Status> = table().find::<Any, _>(handle, rights, |found| {
+                    debug_assert_ne!(found.target.object_type(), kind, "a kind we have");
+                    Err(Status::WRONG_TYPE)
+                });
+                // No object here is of `kind`: the lookup always fails.
+                Err(found.err().unwrap_or(Status::WRONG_TYPE).into())
+            }
+            None => {
+                table().with(handle, |_| ())?;
+                Err(Status::NOT_SUPPORTED.into())
+            }
+        },
     }
 }

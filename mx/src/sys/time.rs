@@ -2,20 +2,37 @@
 
 use core::time::Duration;
 
-use mx_core::abi::CLOCK_MONOTONIC;
+use mx_core::abi::{CLOCK_MONOTONIC, CLOCK_THREAD, CLOCK_UTC};
 use mx_core::{Status, Time};
+use rustix::time::{clock_gettime, ClockId};
 
 use crate::time::now;
 
-/// `mx_time_get`—Reads a clock: nanoseconds on `CLOCK_MONOTONIC`.
+/// `clock` in nanoseconds (0 before its start, which no clock here has).
+fn nanos(clock: ClockId) -> Time {
+    let ts = clock_gettime(clock);
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
+    Time(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+}
+
+/// `mx_time_get`—Reads a clock, in nanoseconds.
 ///
-/// An unknown `clock_id` reads as 0, as Magenta.
+/// - `MX_CLOCK_MONOTONIC`: since boot (`CLOCK_MONOTONIC`); deadlines and
+///   `mx_deadline_after` use this clock.
+/// - `MX_CLOCK_UTC`: wall-clock time since the Unix epoch
+///   (`CLOCK_REALTIME`; it moves when the system's time is set).
+/// - `MX_CLOCK_THREAD`: the CPU time the calling thread has used
+///   (`CLOCK_THREAD_CPUTIME_ID`).
+///
+/// Any other `clock_id` reads as 0, as in Magenta.
 #[doc(alias = "mx_time_get")]
 pub fn time_get(clock_id: u32) -> Time {
-    if clock_id == CLOCK_MONOTONIC {
-        now()
-    } else {
-        Time(0)
+    match clock_id {
+        CLOCK_MONOTONIC => now(),
+        CLOCK_UTC => nanos(ClockId::Realtime),
+        CLOCK_THREAD => nanos(ClockId::ThreadCPUTime),
+        _ => Time(0),
     }
 }
 

@@ -11,6 +11,7 @@ mod handle;
 mod info;
 mod signal;
 mod socket;
+mod system;
 mod time;
 mod wait;
 
