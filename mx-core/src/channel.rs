@@ -302,6 +302,12 @@ impl<M, W> Inbox<M, W> {
         }
     }
 
+    /// Exchanges the queued messages with `other`'s (a reader takes them all
+    /// at once, leaving its empty queue, capacity and all, for writers).
+    pub fn swap_messages(&mut self, other: &mut VecDeque<M>) {
+        core::mem::swap(&mut self.messages, other);
+    }
+
     /// Queues `message` at the back without offering it to any caller (a
     /// reply whose caller gave up; after [`Inbox::reserve`]).
     pub fn push_back(&mut self, message: M) {

@@ -40,6 +40,20 @@ pub(crate) fn try_arc<T>(value: T) -> Result<Arc<T>, Status> {
 
 pub(crate) use mx_pipe::sync::{Mutex, RwLock};
 
+/// A value alone on its cache line, so that threads writing neighbouring
+/// values do not take the line from each other.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> core::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// Gives the CPU to another thread.
 pub(crate) fn yield_now() {
     #[cfg(not(loom))]

@@ -182,9 +182,12 @@ impl Drop for Transit {
     }
 }
 
+/// The handles of a message: a few inline, more on the heap.
+pub(crate) type Transits = SmallVec<[Transit; 2]>;
+
 /// Transits not (or not yet) sent: dropping them forgets them instead of
 /// closing them, since their table entries still count the handles.
-struct Unsent(Vec<Transit>);
+struct Unsent(Transits);
 
 impl Drop for Unsent {
     fn drop(&mut self) {
@@ -342,8 +345,9 @@ impl HandleTable {
         let slot = self.buckets.get(index).ok_or(Status::BAD_HANDLE)?;
         let count = self.buckets.len();
         let start = self.start();
-        for i in 0..count {
-            let target = (start + i) % count;
+        // The handle's own bucket first: one lock instead of two.
+        let targets = core::iter::once(index).chain((0..count).map(|i| (start + i) % count));
+        for target in targets {
             let (mut own, mut other) = if target == index {
                 (slot.0.write(), None)
             } else if index < target {
@@ -392,7 +396,7 @@ impl HandleTable {
         via: RawHandle,
         values: &[RawHandle],
         mut check: impl FnMut(&Entry, &Entry) -> Result<(), Status>,
-        commit: impl FnOnce(&Entry, Vec<Transit>) -> Result<R, (Status, Vec<Transit>)>,
+        commit: impl FnOnce(&Entry, Transits) -> Result<R, (Status, Transits)>,
     ) -> Result<R, Status> {
         let (via_index, via_generation) = handle::decode(via).ok_or(Status::BAD_HANDLE)?;
         // The buckets to lock, in index order; an undecodable value names no
@@ -424,9 +428,12 @@ impl HandleTable {
         // Transits made from entries still in the table: until `commit`
         // takes them, every way out forgets them (the entries still count
         // those handles).
-        let mut transits = Unsent(Vec::new());
-        transits.0.try_reserve_exact(values.len())?;
-        // (This is the message's own list of handles: the one allocation.)
+        // The message's own list of handles (inline for a few).
+        let mut transits = Unsent(Transits::new());
+        transits
+            .0
+            .try_reserve_exact(values.len())
+            .map_err(|_| Status::NO_MEMORY)?;
         for &value in values {
             let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
             let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;

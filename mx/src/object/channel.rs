@@ -2,10 +2,10 @@
 //! and the callers of `mx_channel_call` waiting on it for replies.
 //!
 //! ```text
-//!            write from A                       write from B
-//!   A ------------------------> inbox[B]   inbox[A] <------------------ B
-//!   (callers waiting on A for        \        /        (callers on B)
-//!    replies sit in inbox[A])         ChannelPair: one inbox lock
+//!            write from A                          write from B
+//!   A ------------------> inbox[B] -> stash[B] ... reader at B
+//!   reader at A ... stash[A] <- inbox[A] <------------------------ B
+//!   (callers waiting on A for replies sit in inbox[A])
 //! ```
 //!
 //! A message's handles are [`Transit`]s: out of every handle table, still
@@ -25,11 +25,13 @@
 //! Signals are computed from atomic words (each end's [`EndState`] and its
 //! queue length), so waiting works as for every kind ([`super::watch`]).
 //!
-//! Lock order: table buckets → inbox lock → watch lock → port lock. Messages
-//! are destroyed only after the inbox lock is released.
+//! Lock order: table buckets → an end's stash lock → that end's inbox lock
+//! → watch lock → port lock; one end's locks are never held while taking
+//! the other end's. Messages are destroyed only after these are released.
 
 use core::cell::RefCell;
 use core::task::Waker;
+use std::collections::VecDeque;
 
 use mx_core::channel::{self as rules, Delivered, EndState, Inbox, ReadCheck};
 use mx_core::{Koid, RawHandle, Side, Signals, Status, Time};
@@ -38,10 +40,10 @@ use super::state::Packed;
 use super::wait::{park_until, spin_until};
 use super::watch::{self, Observable, Watch};
 use super::Live;
-use crate::sync::{counters, Arc, AtomicU32, Mutex, Ordering, Parker};
+use crate::sync::{counters, Arc, AtomicU64, Mutex, Ordering, Padded, Parker};
 use smallvec::SmallVec;
 
-use crate::table::{Slots, Transit};
+use crate::table::{Slots, Transits};
 
 /// A message's bytes: up to [`INLINE_BYTES`] inside the message itself (no
 /// allocation for small messages), more on the heap.
@@ -56,8 +58,8 @@ pub(crate) struct Message {
     /// The bytes (at most `MX_CHANNEL_MAX_MSG_BYTES`).
     pub(crate) bytes: Bytes,
     /// The handles, in the order they were listed (at most
-    /// `MX_CHANNEL_MAX_MSG_HANDLES`; no allocation when there are none).
-    pub(crate) handles: Vec<Transit>,
+    /// `MX_CHANNEL_MAX_MSG_HANDLES`; no allocation for one or two).
+    pub(crate) handles: Transits,
 }
 
 impl Message {
@@ -85,9 +87,54 @@ impl CallWaker {
     }
 }
 
-/// The inboxes of both ends, under one lock.
+/// What one end holds to read.
+///
+/// Writers put messages into `inbox`; a reader takes them all from there at
+/// once into `stash` (an O(1) exchange of the two queues) and reads from
+/// `stash`, so while the reader has messages in hand, writer and reader
+/// touch no common lock or cache line. Each side's counter is on its own
+/// line too.
 #[derive(Debug, Default)]
-struct Inboxes([Inbox<Message, CallWaker>; 2]);
+struct Queue {
+    /// Messages written to this end, not yet taken into `stash`, and the
+    /// callers waiting on this end for replies. Writers take this lock; a
+    /// reader takes it only to empty it into `stash`.
+    inbox: Padded<Mutex<Inbox<Message, CallWaker>>>,
+    /// Messages taken from `inbox` for readers, oldest first. Readers take
+    /// this lock (before `inbox`'s, when they take both).
+    stash: Padded<Mutex<VecDeque<Message>>>,
+    /// Messages ever queued at this end (not those handed straight to a
+    /// caller); stored under `inbox`'s lock.
+    written: Padded<AtomicU64>,
+    /// Messages ever taken from this end (read, discarded, destroyed);
+    /// stored under `stash`'s lock.
+    taken: Padded<AtomicU64>,
+}
+
+impl Queue {
+    /// Messages queued now: every one written and not yet taken (`taken`
+    /// is read first, so the difference is never negative).
+    fn len(&self) -> usize {
+        let taken = self.taken.load(Ordering::Acquire);
+        let written = self.written.load(Ordering::Acquire);
+        written.wrapping_sub(taken) as usize
+    }
+
+    /// Counts `n` more messages queued; under `inbox`'s lock.
+    fn wrote(&self, n: u64) {
+        let written = self.written.load(Ordering::Relaxed);
+        self.written.store(written + n, Ordering::Release);
+    }
+
+    /// Counts `n` more messages taken; under `stash`'s lock.
+    fn took(&self, n: u64) {
+        let taken = self.taken.load(Ordering::Relaxed);
+        self.taken.store(taken + n, Ordering::Release);
+    }
+}
+
+/// A stash that held a burst this large gives its memory back once empty.
+const KEEP_STASH: usize = 1024;
 
 /// Both ends of a channel.
 #[derive(Debug)]
@@ -96,11 +143,8 @@ pub(crate) struct ChannelPair {
     koid: Koid,
     /// Each end's [`EndState`]: changed under the watch lock, read by anyone.
     ends: [Packed<EndState>; 2],
-    /// Messages queued at each end (the inbox's length, stored under the
-    /// inbox lock), so signals need no lock.
-    queued: [AtomicU32; 2],
     /// What each end holds to read, and who waits on it for a reply.
-    inboxes: Mutex<Inboxes>,
+    queues: [Queue; 2],
     /// Observers of both ends.
     watch: Watch,
     _live: Live,
@@ -144,8 +188,7 @@ impl ChannelPair {
         ChannelPair {
             koid: counters::koids(2),
             ends: [Packed::new(EndState::NEW), Packed::new(EndState::NEW)],
-            queued: [AtomicU32::new(0), AtomicU32::new(0)],
-            inboxes: Mutex::new(Inboxes::default()),
+            queues: Default::default(),
             watch: Watch::default(),
             _live: Live::new(),
         }
@@ -162,12 +205,14 @@ impl ChannelPair {
 
     /// Messages queued at `side`.
     pub(crate) fn queued(&self, side: Side) -> usize {
-        self.queued[side.index()].load(Ordering::Acquire) as usize
+        self.queues[side.index()].len()
     }
 
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
-        watch::update(self, |locked| self.ends[side.index()].add_handle(locked))
+        self.ends[side.index()].add_handle()?;
+        watch::data_changed(self);
+        Ok(())
     }
 
     /// The handle `handle` to `side` was closed: cancels its waits and
@@ -175,25 +220,29 @@ impl ChannelPair {
     /// destroyed (closing their handles), and the callers waiting on either
     /// end wake (to `CANCELED` on this end, `PEER_CLOSED` on the other).
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = watch::update(self, |locked| {
-            locked.cancel(handle);
-            self.ends[side.index()].remove_handle(locked)
-        });
+        let last = self.ends[side.index()].remove_handle();
+        watch::handle_closed(self, handle);
         if !last {
             return;
         }
-        let dead = {
-            let mut inboxes = self.inboxes.lock();
-            let dead = inboxes.0[side.index()].take_all();
-            self.queued[side.index()].store(0, Ordering::Release);
-            // Callers on both ends find out under the lock: waking is a
-            // futex wake or a task wake, neither of which takes our locks.
-            for inbox in &inboxes.0 {
-                inbox.callers().for_each(|c| c.waker.wake());
-            }
-            dead
+        let queue = &self.queues[side.index()];
+        let (stashed, queued) = {
+            let mut stash = queue.stash.lock();
+            let mut inbox = queue.inbox.lock();
+            let stashed = core::mem::take(&mut *stash);
+            let queued = inbox.take_all();
+            queue.took((stashed.len() + queued.len()) as u64);
+            // Callers find out under the lock: waking is a futex wake or a
+            // task wake, neither of which takes our locks.
+            inbox.callers().for_each(|c| c.waker.wake());
+            (stashed, queued)
         };
-        bury(dead);
+        self.queues[side.peer().index()]
+            .inbox
+            .lock()
+            .callers()
+            .for_each(|c| c.waker.wake());
+        bury(stashed.into_iter().chain(queued));
     }
 
     /// `mx_object_signal` on `side`: user signals only.
@@ -232,35 +281,56 @@ impl ChannelPair {
     ) -> Result<(), (Status, Message)> {
         let peer = side.peer();
         let txid = rules::txid(&message.bytes);
-        let woken = {
-            let mut inboxes = self.inboxes.lock();
-            if !self.end(peer).is_open() {
-                return Err((Status::PEER_CLOSED, message));
-            }
-            if let Err(status) = inboxes.0[peer.index()].reserve() {
-                return Err((status, message));
-            }
-            if let Some((id, waker)) = caller {
-                if let Err(status) = inboxes.0[side.index()].add_caller(id, txid, waker) {
+        // A call waits on its own end before its message leaves (taking one
+        // end's inbox lock at a time: two ends calling each other at once
+        // cannot deadlock).
+        let call = match caller {
+            Some((id, waker)) => {
+                let added = self.queues[side.index()]
+                    .inbox
+                    .lock()
+                    .add_caller(id, txid, waker);
+                if let Err(status) = added {
                     return Err((status, message));
                 }
+                Some(id)
             }
-            let inbox = &mut inboxes.0[peer.index()];
-            match inbox.deliver(message, txid) {
-                Delivered::Caller(waker) => {
-                    waker.wake();
-                    true
-                }
-                Delivered::Queued { .. } => {
-                    self.queued[peer.index()].store(inbox.len() as u32, Ordering::Release);
-                    false
-                }
+            None => None,
+        };
+        let sent = {
+            let queue = &self.queues[peer.index()];
+            let mut inbox = queue.inbox.lock();
+            if !self.end(peer).is_open() {
+                Err((Status::PEER_CLOSED, message))
+            } else if let Err(status) = inbox.reserve() {
+                Err((status, message))
+            } else {
+                Ok(match inbox.deliver(message, txid) {
+                    Delivered::Caller(waker) => {
+                        waker.wake();
+                        true
+                    }
+                    Delivered::Queued { .. } => {
+                        queue.wrote(1);
+                        false
+                    }
+                })
             }
         };
-        if !woken {
-            watch::data_changed(self);
+        match sent {
+            Ok(woken) => {
+                if !woken {
+                    watch::data_changed(self);
+                }
+                Ok(())
+            }
+            Err(failed) => {
+                if let Some(id) = call {
+                    self.queues[side.index()].inbox.lock().remove_caller(id);
+                }
+                Err(failed)
+            }
         }
-        Ok(())
     }
 
     /// Takes the first message at `side` if it fits in `room` (bytes,
@@ -277,16 +347,27 @@ impl ChannelPair {
         may_discard: bool,
         slots: Option<&mut Slots<'_>>,
     ) -> Result<Message, ReadError> {
+        let queue = &self.queues[side.index()];
         let result = {
-            let mut inboxes = self.inboxes.lock();
-            let inbox = &mut inboxes.0[side.index()];
-            let Some(first) = inbox.front() else {
-                let status = if self.end(side.peer()).is_open() {
-                    Status::SHOULD_WAIT
-                } else {
-                    Status::PEER_CLOSED
-                };
-                return Err(ReadError::Status(status));
+            let mut stash = queue.stash.lock();
+            if stash.is_empty() {
+                // The peer's state first: if it was closed, everything it
+                // wrote is in the inbox now, so an empty queue means
+                // PEER_CLOSED; if it was open, SHOULD_WAIT is right at the
+                // moment of the exchange below.
+                let peer_open = self.end(side.peer()).is_open();
+                queue.inbox.lock().swap_messages(&mut stash);
+                if stash.is_empty() {
+                    let status = if peer_open {
+                        Status::SHOULD_WAIT
+                    } else {
+                        Status::PEER_CLOSED
+                    };
+                    return Err(ReadError::Status(status));
+                }
+            }
+            let Some(first) = stash.front() else {
+                return Err(ReadError::Status(Status::INTERNAL));
             };
             let size = first.size();
             let result = match rules::read_check(size, room, may_discard) {
@@ -297,7 +378,7 @@ impl ChannelPair {
                         };
                         slots.reserve(size.1).map_err(ReadError::Status)?;
                     }
-                    inbox.pop().ok_or(ReadError::Status(Status::INTERNAL))
+                    stash.pop_front().ok_or(ReadError::Status(Status::INTERNAL))
                 }
                 ReadCheck::TooSmall => {
                     return Err(ReadError::TooSmall {
@@ -307,10 +388,13 @@ impl ChannelPair {
                 }
                 ReadCheck::Discard => Err(ReadError::TooSmall {
                     size,
-                    discarded: inbox.pop(),
+                    discarded: stash.pop_front(),
                 }),
             };
-            self.queued[side.index()].store(inbox.len() as u32, Ordering::Release);
+            queue.took(1);
+            if stash.is_empty() && stash.capacity() > KEEP_STASH {
+                *stash = VecDeque::new();
+            }
             result
         };
         watch::data_changed(self);
@@ -341,8 +425,7 @@ impl ChannelPair {
     /// How the call `id` from `side` ended, if it did (and then it is
     /// unregistered); otherwise, with `waker`, makes it the one to wake.
     pub(crate) fn poll_reply(&self, side: Side, id: u64, waker: Option<&Waker>) -> Option<CallEnd> {
-        let mut inboxes = self.inboxes.lock();
-        let inbox = &mut inboxes.0[side.index()];
+        let mut inbox = self.queues[side.index()].inbox.lock();
         let end = match inbox.caller(id) {
             Some(caller) if caller.reply.is_some() => {
                 let reply = inbox.remove_caller(id).and_then(|c| c.reply);
@@ -366,14 +449,14 @@ impl ChannelPair {
     /// future was dropped). A reply that arrived meanwhile is queued as an
     /// ordinary message, as one arriving later will be.
     pub(crate) fn cancel_call(&self, side: Side, id: u64) {
+        let queue = &self.queues[side.index()];
         let requeued = {
-            let mut inboxes = self.inboxes.lock();
-            let inbox = &mut inboxes.0[side.index()];
+            let mut inbox = queue.inbox.lock();
             match inbox.remove_caller(id).and_then(|c| c.reply) {
                 Some(reply) => match inbox.reserve() {
                     Ok(()) => {
                         inbox.push_back(reply);
-                        self.queued[side.index()].store(inbox.len() as u32, Ordering::Release);
+                        queue.wrote(1);
                         None
                     }
                     Err(_) => Some(reply),

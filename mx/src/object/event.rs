@@ -112,15 +112,15 @@ impl Event {
 
     /// Counts a new handle.
     pub(crate) fn add_handle(&self) -> Result<(), Status> {
-        watch::update(self, |locked| self.state.add_handle(locked))
+        self.state.add_handle()?;
+        watch::data_changed(self);
+        Ok(())
     }
 
     /// The handle `handle` was closed.
     pub(crate) fn close_handle(&self, handle: RawHandle) {
-        watch::update(self, |locked| {
-            locked.cancel(handle);
-            self.state.remove_handle(locked);
-        });
+        self.state.remove_handle();
+        watch::handle_closed(self, handle);
     }
 
     /// `mx_object_signal`.
@@ -184,20 +184,24 @@ impl EventPair {
 
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
-        watch::update(self, |locked| self.end(side).add_handle(locked))
+        self.end(side).add_handle()?;
+        watch::data_changed(self);
+        Ok(())
     }
 
     /// The handle `handle` to `side` was closed; closing the last one tells
     /// the peer.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
+        if !self.end(side).remove_handle() {
+            watch::handle_closed(self, handle);
+            return;
+        }
         watch::update(self, |locked| {
             locked.cancel(handle);
-            if self.end(side).remove_handle(locked) {
-                let _ = self.end(side.peer()).modify(locked, |peer| {
-                    peer.peer_gone();
-                    Ok(())
-                });
-            }
+            let _ = self.end(side.peer()).modify(locked, |peer| {
+                peer.peer_gone();
+                Ok(())
+            });
         });
     }
 

@@ -137,16 +137,16 @@ impl SocketPair {
 
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
-        watch::update(self, |locked| self.ends[side.index()].add_handle(locked))
+        self.ends[side.index()].add_handle()?;
+        watch::data_changed(self);
+        Ok(())
     }
 
     /// The handle `handle` to `side` was closed: cancels its waits and
     /// uncounts it; the last one drops what `side` had to read.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = watch::update(self, |locked| {
-            locked.cancel(handle);
-            self.ends[side.index()].remove_handle(locked)
-        });
+        let last = self.ends[side.index()].remove_handle();
+        watch::handle_closed(self, handle);
         if last {
             if let Some(pipes) = self.pipes.get() {
                 pipes[side.index()].clear();

@@ -2,9 +2,11 @@
 //!
 //! Every kind keeps what changes under its watch lock (handle count, user
 //! signals, half-close, peer-closed) in a `mx-core` value that packs into a
-//! `u64`. Writers hold the watch lock (the `&WatchState` parameter proves
-//! it), so there is one writer at a time; readers load the word without any
-//! lock and always see a whole value.
+//! `u64`. Slow changes hold the watch lock (the `&WatchState` parameter
+//! proves it); handle counts change without it, by compare-and-swap, so
+//! duplicating and closing a handle of an object nobody waits on takes no
+//! lock. Every change is a compare-and-swap of the whole word; readers load
+//! it without any lock and always see a whole value.
 
 use core::marker::PhantomData;
 
@@ -103,22 +105,40 @@ impl<T: Pack> Packed<T> {
     }
 
     /// Changes the state with `f`, under the watch lock; nothing is stored
-    /// if `f` fails.
+    /// if `f` fails. (The change is a compare-and-swap, since handle counts
+    /// change without the lock: `f` may run more than once.)
     pub(crate) fn modify<R>(
         &self,
         _locked: &WatchState,
-        f: impl FnOnce(&mut T) -> Result<R, Status>,
+        f: impl FnMut(&mut T) -> Result<R, Status>,
     ) -> Result<R, Status> {
-        let mut state = self.get();
-        let result = f(&mut state)?;
-        self.word.store(state.pack(), Ordering::Release);
-        Ok(result)
+        self.update(f)
     }
 
-    /// Counts a new handle; `BAD_HANDLE` if the last one was closed already
-    /// (the handle being duplicated is gone).
-    pub(crate) fn add_handle(&self, locked: &WatchState) -> Result<(), Status> {
-        self.modify(locked, |state| match state.handles() {
+    /// Changes the state with `f` by compare-and-swap, with or without the
+    /// watch lock; nothing is stored if `f` fails.
+    fn update<R>(&self, mut f: impl FnMut(&mut T) -> Result<R, Status>) -> Result<R, Status> {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let mut state = T::unpack(word);
+            let result = f(&mut state)?;
+            match self.word.compare_exchange_weak(
+                word,
+                state.pack(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(result),
+                Err(now) => word = now,
+            }
+        }
+    }
+
+    /// Counts a new handle, without the watch lock (the caller then
+    /// publishes the change: `watch::data_changed`); `BAD_HANDLE` if the
+    /// last one was closed already (the handle being duplicated is gone).
+    pub(crate) fn add_handle(&self) -> Result<(), Status> {
+        self.update(|state| match state.handles() {
             0 => Err(Status::BAD_HANDLE),
             handles => {
                 *handles += 1;
@@ -147,12 +167,13 @@ impl<T: Pack> Packed<T> {
         self.modify(locked, |state| state.signal_as_peer(clear, set))
     }
 
-    /// Uncounts a handle; returns whether it was the last.
-    pub(crate) fn remove_handle(&self, locked: &WatchState) -> bool {
-        self.modify(locked, |state| {
+    /// Uncounts a handle, without the watch lock (the caller then
+    /// publishes: `watch::handle_closed`); returns whether it was the last.
+    pub(crate) fn remove_handle(&self) -> bool {
+        self.update(|state| {
             let handles = state.handles();
             debug_assert!(*handles > 0);
-            *handles -= 1;
+            *handles = handles.saturating_sub(1);
             Ok(*handles == 0)
         })
         .unwrap_or(false)

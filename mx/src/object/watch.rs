@@ -230,6 +230,18 @@ pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
     }
 }
 
+/// After a handle to `o` was uncounted without the lock: cancels the waits
+/// made through it and publishes the change, taking the lock only if
+/// anybody waits (the module docs say why that cannot miss an observer; a
+/// wait through `handle` registered before the handle left the table, so
+/// it shows in `watchers`).
+pub(crate) fn handle_closed(o: &(impl Observable + ?Sized), handle: RawHandle) {
+    fence(Ordering::SeqCst);
+    if o.watch().watchers.load(Ordering::Relaxed) > 0 {
+        update(o, |locked| locked.cancel(handle));
+    }
+}
+
 /// Cancels the waits made through `handle`, whose value stopped naming `o`
 /// (it was replaced, or sent in a message).
 ///

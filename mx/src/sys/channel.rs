@@ -10,7 +10,7 @@ use crate::object::{ChannelPair, End, Kind, Object};
 use crate::sync::{counters, try_arc, Arc, Parker};
 use smallvec::SmallVec;
 
-use crate::table::{table, Entry, Slots, Transit};
+use crate::table::{table, Entry, Slots, Transits};
 
 /// `mx_channel_create`—Creates a channel: a connected pair of endpoints
 /// that carry messages of bytes and handles.
@@ -77,7 +77,7 @@ where
             rules::check_limits(bytes.len(), 0)?;
             let message = Message {
                 bytes: copy_in(bytes)?,
-                handles: Vec::new(),
+                handles: Transits::new(),
             };
             found
                 .target
@@ -156,7 +156,7 @@ pub(crate) fn send(
                 Ok(())
             }
         },
-        |via: &Entry, transits: Vec<Transit>| {
+        |via: &Entry, transits: Transits| {
             let Ok(pair) = ChannelPair::of(&via.object) else {
                 return Err((Status::WRONG_TYPE, transits));
             };
