@@ -145,6 +145,19 @@ impl Transit {
     }
 }
 
+/// Transits made by [`HandleTable::transfer`] from entries that are still in
+/// the table. Until `commit` takes them, every way out of the transfer
+/// (an entry that fails its checks, `NO_MEMORY`, a duplicate value) drops
+/// them here, and here they are forgotten, not closed: their handles are
+/// still counted by the table entries.
+struct Unsent(Vec<Transit>);
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        self.0.drain(..).for_each(Transit::forget);
+    }
+}
+
 impl Drop for Transit {
     fn drop(&mut self) {
         if let Some(end) = self.end.take() {
@@ -365,14 +378,14 @@ impl HandleTable {
         let via_entry = guards[guard_of(via_index).ok_or(Status::INTERNAL)?]
             .get(via_generation)
             .ok_or(Status::BAD_HANDLE)?;
-        let mut transits = Vec::new();
-        transits.try_reserve_exact(values.len())?;
+        let mut transits = Unsent(Vec::new());
+        transits.0.try_reserve_exact(values.len())?;
         for &value in values {
             let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
             let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
             let entry = guards[g].get(generation).ok_or(Status::BAD_HANDLE)?;
             check(via_entry, entry)?;
-            transits.push(Transit {
+            transits.0.push(Transit {
                 end: Some(entry.end()),
                 rights: entry.rights,
             });
@@ -382,10 +395,9 @@ impl HandleTable {
         sorted.extend_from_slice(values);
         sorted.sort_unstable();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-            transits.into_iter().for_each(Transit::forget);
             return Err(Status::INVALID_ARGS);
         }
-        match commit(via_entry, transits) {
+        match commit(via_entry, core::mem::take(&mut transits.0)) {
             Ok(result) => {
                 for &value in values {
                     if let Some((i, generation)) = handle::decode(value) {
