@@ -4,6 +4,10 @@
 //!
 //! - `suite.c`: every call and scenario, in the default mode and again in
 //!   strict pointer mode (same results).
+//! - `channel.c`: channels (SPEC 10) from C: NULL pointers at their step,
+//!   the out-parameters written or untouched, `mx_channel_call_args_t`; in
+//!   the default mode and in strict pointer mode (which adds the tests of
+//!   invalid non-NULL pointers).
 //! - `suite.cc`: the same headers and calls from C++17.
 //! - `strict.c`: invalid pointers in strict mode give `INVALID_ARGS` and
 //!   have no effect; without strict mode the same program dies of `SIGSEGV`.
@@ -40,6 +44,18 @@ fn c_suite() {
 fn c_suite_in_strict_pointer_mode() {
     let suite = binary("suite-strict", "suite.c");
     run_suite(Command::new(&suite).env("MX_STRICT_POINTERS", "1"), 45);
+}
+
+#[test]
+fn c_channel_suite() {
+    let channel = binary("channel", "channel.c");
+    run_suite(Command::new(&channel).env_remove("MX_STRICT_POINTERS"), 31);
+}
+
+#[test]
+fn c_channel_suite_in_strict_pointer_mode() {
+    let channel = binary("channel-strict", "channel.c");
+    run_suite(Command::new(&channel).env("MX_STRICT_POINTERS", "1"), 34);
 }
 
 #[test]

@@ -272,7 +272,9 @@ impl ChannelPair {
     /// that step too.
     ///
     /// # Errors
-    /// `PEER_CLOSED`, `NO_MEMORY`; the message is handed back.
+    /// `PEER_CLOSED`, `NO_MEMORY`; the message is handed back (by value: a
+    /// failing path must not allocate, so it is not boxed).
+    #[allow(clippy::result_large_err)]
     pub(crate) fn send(
         &self,
         side: Side,
@@ -339,7 +341,9 @@ impl ChannelPair {
     /// `may_discard`, removes it also when it does not fit.
     ///
     /// # Errors
-    /// See [`ReadError`].
+    /// See [`ReadError`] (which holds a discarded message by value, not
+    /// boxed, for the same reason as [`ChannelPair::send`]).
+    #[allow(clippy::result_large_err)]
     pub(crate) fn read(
         &self,
         side: Side,

@@ -1,11 +1,16 @@
-//! Conformance tests: one test per statement of `SPEC.md` sections 1-6 and 8,
-//! through `mx::sys` and raw handle values, grouped by area and named by
-//! system call and scenario.
+//! Conformance tests: one test per statement of `SPEC.md` sections 1-6, 8
+//! and 10, through `mx::sys` and raw handle values, grouped by area and
+//! named by system call and scenario.
 //!
 //! Every socket scenario checks the signals of both ends after each step.
 //! Blocking tests use deadlines, so a bug fails a test instead of hanging
 //! the suite; timing assertions leave generous margins.
+//!
+//! The binary's allocator is the system's, except on a thread inside
+//! [`failing_nth`], whose n-th allocation fails: that is how the
+//! `NO_MEMORY` statements are reached. Other threads never see a failure.
 
+mod channel;
 mod event;
 mod handle;
 mod info;
@@ -15,6 +20,8 @@ mod system;
 mod time;
 mod wait;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 
 use mx::core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
@@ -61,6 +68,11 @@ impl Pair {
 
     pub(crate) fn eventpair() -> Pair {
         let (a, b) = sys::eventpair_create(0).expect("eventpair_create");
+        Pair { a, b }
+    }
+
+    pub(crate) fn channel() -> Pair {
+        let (a, b) = sys::channel_create(0).expect("channel_create");
         Pair { a, b }
     }
 }
@@ -259,4 +271,61 @@ impl Sink for U32MaxSink {
         self.got[offset..offset + src.len()].copy_from_slice(src);
         Ok(())
     }
+}
+
+/// The allocator of this test binary: the system's, except that a thread
+/// inside [`failing_nth`] sees one allocation fail.
+struct FailingOnRequest;
+
+thread_local! {
+    /// Allocations the current thread may still make before one fails
+    /// (`usize::MAX`: no failure armed).
+    static ALLOCATIONS_LEFT: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// Whether the armed failure happened.
+    static ALLOCATION_FAILED: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: every request goes to the system allocator unchanged, except that
+// `alloc` may return null, which `GlobalAlloc` allows to mean failure.
+unsafe impl GlobalAlloc for FailingOnRequest {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let fail = ALLOCATIONS_LEFT
+            .try_with(|left| match left.get() {
+                usize::MAX => false,
+                0 => {
+                    left.set(usize::MAX);
+                    true
+                }
+                n => {
+                    left.set(n - 1);
+                    false
+                }
+            })
+            .unwrap_or(false);
+        if fail {
+            let _ = ALLOCATION_FAILED.try_with(|failed| failed.set(true));
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the caller's layout contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: FailingOnRequest = FailingOnRequest;
+
+/// Runs `f` on this thread with its `n`-th allocation (counting from 0)
+/// failing; returns what `f` returned and whether that allocation was
+/// reached. `f` must not allocate for itself: prepare its arguments first.
+pub(crate) fn failing_nth<T>(n: usize, f: impl FnOnce() -> T) -> (T, bool) {
+    ALLOCATION_FAILED.with(|failed| failed.set(false));
+    ALLOCATIONS_LEFT.with(|left| left.set(n));
+    let result = f();
+    ALLOCATIONS_LEFT.with(|left| left.set(usize::MAX));
+    (result, ALLOCATION_FAILED.with(Cell::get))
 }
