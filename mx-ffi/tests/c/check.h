@@ -42,6 +42,7 @@ static inline const char* status_name(mx_status_t status) {
     case MX_ERR_NOT_SUPPORTED: return "MX_ERR_NOT_SUPPORTED";
     case MX_ERR_NO_RESOURCES: return "MX_ERR_NO_RESOURCES";
     case MX_ERR_NO_MEMORY: return "MX_ERR_NO_MEMORY";
+    case MX_ERR_CALL_FAILED: return "MX_ERR_CALL_FAILED";
     case MX_ERR_INVALID_ARGS: return "MX_ERR_INVALID_ARGS";
     case MX_ERR_BAD_HANDLE: return "MX_ERR_BAD_HANDLE";
     case MX_ERR_WRONG_TYPE: return "MX_ERR_WRONG_TYPE";
