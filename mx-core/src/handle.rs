@@ -197,6 +197,35 @@ impl<T: Slot> Bucket<T> {
         generation
     }
 
+    /// Removes the entry of `generation` and keeps the room it took, so that
+    /// [`Bucket::put_back`] cannot fail (a transfer that may have to undo
+    /// itself).
+    pub fn take(&mut self, generation: u32) -> Option<T> {
+        let pos = self.position(generation)?;
+        let mask = self.slots().len() - 1;
+        self.slots_mut()[generation as usize & mask] = 0;
+        let value = self.entries.swap_remove(pos);
+        if let Some(moved) = self.entries.get(pos).map(Slot::generation) {
+            self.slots_mut()[moved as usize & mask] = pos as u32 + 1;
+        }
+        Some(value)
+    }
+
+    /// Puts back an entry [`Bucket::take`] removed, under its old
+    /// generation (which nothing has reused: the caller held the bucket in
+    /// between).
+    pub fn put_back(&mut self, entry: T) {
+        let generation = entry.generation();
+        debug_assert!(self.get(generation).is_none(), "generation in use");
+        debug_assert!(
+            self.entries.len() < self.entries.capacity(),
+            "room was kept"
+        );
+        let mask = self.slots().len() - 1;
+        self.entries.push(entry);
+        self.slots_mut()[generation as usize & mask] = self.entries.len() as u32;
+    }
+
     /// Removes the entry of `generation`.
     pub fn remove(&mut self, generation: u32) -> Option<T> {
         let pos = self.position(generation)?;
@@ -303,6 +332,19 @@ mod tests {
         }
         assert_eq!(b.reserve_many(11), Err(Status::NO_RESOURCES));
         assert_eq!(b.reserve_many(10), Ok(()));
+    }
+
+    #[test]
+    fn taken_entries_go_back_under_their_generation() {
+        let mut b = Bucket::new();
+        let g1 = insert(&mut b, 1);
+        let g2 = insert(&mut b, 2);
+        let e1 = b.take(g1).unwrap();
+        assert_eq!(b.get(g1), None);
+        assert_eq!(b.get(g2), Some(&E(g2, 2)));
+        b.put_back(e1);
+        assert_eq!(b.get(g1), Some(&E(g1, 1)));
+        assert_eq!(b.get(g2), Some(&E(g2, 2)));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use mx_core::handle::{self, Bucket, BUCKET_CAPACITY};
 use mx_core::{RawHandle, Rights, Side, Status};
 
 use crate::object::{End, Kind, Object};
+use crate::sync::Arc;
 use core::cell::Cell;
 
 use smallvec::SmallVec;
@@ -66,6 +67,14 @@ impl Entry {
             Side::B
         } else {
             Side::A
+        }
+    }
+
+    /// The end it names, taking the entry's reference.
+    fn into_end(self) -> End {
+        End {
+            side: self.side(),
+            object: self.object,
         }
     }
 
@@ -159,15 +168,10 @@ impl Transit {
         self.end.take().map(|end| (end, self.rights))
     }
 
-    /// The end it names.
-    pub(crate) fn end(&self) -> Option<&End> {
-        self.end.as_ref()
-    }
-
-    /// Drops a transit that never left the table (a failed transfer): its
-    /// handle is still counted by the table entry it was made from.
-    fn forget(mut self) {
-        self.end = None;
+    /// The end, going back to the table entry it came from (a failed
+    /// transfer): the count stays, as for [`Transit::into_parts`].
+    fn into_end_uncounted(mut self) -> Option<End> {
+        self.end.take()
     }
 }
 
@@ -184,16 +188,6 @@ impl Drop for Transit {
 
 /// The handles of a message: a few inline, more on the heap.
 pub(crate) type Transits = SmallVec<[Transit; 2]>;
-
-/// Transits not (or not yet) sent: dropping them forgets them instead of
-/// closing them, since their table entries still count the handles.
-struct Unsent(Transits);
-
-impl Drop for Unsent {
-    fn drop(&mut self) {
-        self.0.drain(..).for_each(Transit::forget);
-    }
-}
 
 /// A bucket alone on its cache line.
 #[derive(Debug)]
@@ -384,10 +378,14 @@ impl HandleTable {
     /// handle the transfer goes through, and those of the values, in index
     /// order), it checks that `via` is live, then each value in list order:
     /// live (`BAD_HANDLE`), then `check(via, entry)`; then that no value is
-    /// listed twice (`INVALID_ARGS`). Then it calls `commit` with `via`'s
-    /// entry and the handles as [`Transit`]s, and removes the values from
-    /// the table only if `commit` succeeds; if it fails, it hands the
-    /// transits back and the table is unchanged.
+    /// listed twice (`INVALID_ARGS`). Then it takes the values' entries out
+    /// (their object references move into the [`Transit`]s, no count is
+    /// touched) and calls `commit` with `via`'s entry and the transits. If
+    /// `commit` fails it hands the transits back and the entries go back
+    /// under their old values: the table is as it was.
+    ///
+    /// After a success, the waits made through the values end
+    /// (`CANCELED`); objects nobody waits on are not even looked at.
     ///
     /// # Errors
     /// As above, `NO_MEMORY`, or `commit`'s error.
@@ -399,13 +397,13 @@ impl HandleTable {
         commit: impl FnOnce(&Entry, Transits) -> Result<R, (Status, Transits)>,
     ) -> Result<R, Status> {
         let (via_index, via_generation) = handle::decode(via).ok_or(Status::BAD_HANDLE)?;
-        // The buckets to lock, in index order; an undecodable value names no
-        // bucket (it is reported as BAD_HANDLE in its turn).
         if values.len() >= MAX_LOCKED {
             // More values than a message may carry: the caller checks the
             // limit first; this keeps the bookkeeping below on the stack.
             return Err(Status::OUT_OF_RANGE);
         }
+        // The buckets to lock, in index order; an undecodable value names no
+        // bucket (it is reported as BAD_HANDLE in its turn).
         let mut indices: SmallVec<[usize; MAX_LOCKED]> = SmallVec::new();
         indices.push(via_index);
         indices.extend(
@@ -422,48 +420,68 @@ impl HandleTable {
             guards.push(self.buckets.get(i).ok_or(Status::BAD_HANDLE)?.0.write());
         }
         let guard_of = |i: usize| indices.binary_search(&i).ok();
-        let via_entry = guards[guard_of(via_index).ok_or(Status::INTERNAL)?]
-            .get(via_generation)
-            .ok_or(Status::BAD_HANDLE)?;
-        // Transits made from entries still in the table: until `commit`
-        // takes them, every way out forgets them (the entries still count
-        // those handles).
-        // The message's own list of handles (inline for a few).
-        let mut transits = Unsent(Transits::new());
-        transits
-            .0
-            .try_reserve_exact(values.len())
-            .map_err(|_| Status::NO_MEMORY)?;
-        for &value in values {
-            let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
-            let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
-            let entry = guards[g].get(generation).ok_or(Status::BAD_HANDLE)?;
-            check(via_entry, entry)?;
-            transits.0.push(Transit {
-                end: Some(entry.end()),
-                rights: entry.rights,
-            });
+        let via_guard = guard_of(via_index).ok_or(Status::INTERNAL)?;
+
+        // Every check, before anything moves: where each value lives.
+        let mut places: SmallVec<[(usize, u32); MAX_LOCKED]> = SmallVec::new();
+        {
+            let via_entry = guards[via_guard]
+                .get(via_generation)
+                .ok_or(Status::BAD_HANDLE)?;
+            for &value in values {
+                let (i, generation) = handle::decode(value).ok_or(Status::BAD_HANDLE)?;
+                let g = guard_of(i).ok_or(Status::BAD_HANDLE)?;
+                let entry = guards[g].get(generation).ok_or(Status::BAD_HANDLE)?;
+                check(via_entry, entry)?;
+                places.push((g, generation));
+            }
         }
         let mut sorted: SmallVec<[RawHandle; MAX_LOCKED]> = SmallVec::from_slice(values);
         sorted.sort_unstable();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
             return Err(Status::INVALID_ARGS);
         }
-        match commit(via_entry, core::mem::take(&mut transits.0)) {
+        // The message's own list of handles (inline for a few).
+        let mut transits = Transits::new();
+        transits
+            .try_reserve_exact(values.len())
+            .map_err(|_| Status::NO_MEMORY)?;
+        // Objects some wait may be made on through the values: their waits
+        // through them end after a success (a wait through a value registers
+        // under its bucket's lock, held here, so none can start meanwhile).
+        let mut watched: SmallVec<[(Arc<Object>, RawHandle); 2]> = SmallVec::new();
+        for (&(g, generation), &value) in places.iter().zip(values) {
+            let Some(entry) = guards[g].take(generation) else {
+                return Err(Status::INTERNAL);
+            };
+            if entry.object.is_watched() {
+                watched.push((entry.object.clone(), value));
+            }
+            let rights = entry.rights;
+            transits.push(Transit {
+                end: Some(entry.into_end()),
+                rights,
+            });
+        }
+        let via_entry = guards[via_guard]
+            .get(via_generation)
+            .ok_or(Status::INTERNAL)?;
+        match commit(via_entry, transits) {
             Ok(result) => {
-                for &value in values {
-                    if let Some((i, generation)) = handle::decode(value) {
-                        if let Some(g) = guard_of(i) {
-                            // The transit holds the object now; the entry's
-                            // reference goes.
-                            drop(guards[g].remove(generation));
-                        }
-                    }
+                drop(guards);
+                for (object, value) in watched {
+                    object.cancel_handle(value);
                 }
                 Ok(result)
             }
-            Err((status, handed_back)) => {
-                transits.0 = handed_back;
+            Err((status, mut handed_back)) => {
+                // Back where they were, under the same values.
+                for (transit, &(g, generation)) in handed_back.drain(..).zip(&places) {
+                    let rights = transit.rights;
+                    if let Some(end) = transit.into_end_uncounted() {
+                        guards[g].put_back(Entry::new(generation, rights, end));
+                    }
+                }
                 Err(status)
             }
         }

@@ -233,6 +233,15 @@ impl Object {
         }
     }
 
+    /// Whether any wait is registered on the object (ports: always
+    /// answered yes, they keep their own waiters).
+    pub(crate) fn is_watched(&self) -> bool {
+        match self.observable() {
+            Some(observable) => watch::is_watched(observable),
+            None => true,
+        }
+    }
+
     /// The handle value `handle` stopped naming this object while its count
     /// stays (it was replaced): cancels the waits made through it.
     pub(crate) fn cancel_handle(&self, handle: RawHandle) {

@@ -230,6 +230,11 @@ pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
     }
 }
 
+/// Whether any observer is registered on `o` now.
+pub(crate) fn is_watched(o: &(impl Observable + ?Sized)) -> bool {
+    o.watch().watchers.load(Ordering::Acquire) > 0
+}
+
 /// After a handle to `o` was uncounted without the lock: cancels the waits
 /// made through it and publishes the change, taking the lock only if
 /// anybody waits (the module docs say why that cannot miss an observer; a

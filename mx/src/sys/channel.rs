@@ -5,11 +5,9 @@ use mx_core::storage::{HandleSink, HandleSource, Sink, Source};
 use mx_core::{RawHandle, Rights, Status, Time};
 
 use super::{add_pair, handle_close, ErrorWith};
-use crate::object::channel::{bury, Bytes, CallEnd, CallWaker, Message, ReadError};
+use crate::object::channel::{bury, Bytes, CallEnd, CallWaker, Message, ReadError, INLINE_BYTES};
 use crate::object::{ChannelPair, End, Kind, Object};
 use crate::sync::{counters, try_arc, Arc, Parker};
-use smallvec::SmallVec;
-
 use crate::table::{table, Entry, Slots, Transits};
 
 /// `mx_channel_create`—Creates a channel: a connected pair of endpoints
@@ -95,12 +93,17 @@ where
 /// # Errors
 /// `NO_MEMORY`, or the source's fault.
 fn copy_in<B: Source + ?Sized>(bytes: &B) -> Result<Bytes, Status> {
-    let mut buf = Bytes::new();
-    buf.try_reserve_exact(bytes.len())
-        .map_err(|_| Status::NO_MEMORY)?;
-    buf.resize(bytes.len(), 0);
-    bytes.copy_to_slice(0, &mut buf)?;
-    Ok(buf)
+    let n = bytes.len();
+    if n <= INLINE_BYTES {
+        let mut inline = [0u8; INLINE_BYTES];
+        bytes.copy_to_slice(0, &mut inline[..n])?;
+        return Ok(Bytes::from_buf_and_len(inline, n));
+    }
+    let mut heap = Vec::new();
+    heap.try_reserve_exact(n)?;
+    heap.resize(n, 0);
+    bytes.copy_to_slice(0, &mut heap)?;
+    Ok(Bytes::from_vec(heap))
 }
 
 /// A message read from user memory, not sent yet: its bytes, and the
@@ -140,10 +143,6 @@ pub(crate) fn send(
     caller: Option<(u64, CallWaker)>,
 ) -> Result<(), Status> {
     let Outgoing { bytes, values } = outgoing;
-    let mut sent: SmallVec<[Arc<Object>; 4]> = SmallVec::new();
-    if sent.try_reserve_exact(values.len()).is_err() {
-        return Err(Status::NO_MEMORY);
-    }
     table().transfer(
         handle,
         &values,
@@ -160,27 +159,14 @@ pub(crate) fn send(
             let Ok(pair) = ChannelPair::of(&via.object) else {
                 return Err((Status::WRONG_TYPE, transits));
             };
-            sent.extend(
-                transits
-                    .iter()
-                    .filter_map(|t| t.end().map(|end| end.object.clone())),
-            );
             let message = Message {
                 bytes,
                 handles: transits,
             };
             pair.send(via.side(), message, caller)
-                .map_err(|(status, message)| {
-                    sent.clear();
-                    (status, message.handles)
-                })
+                .map_err(|(status, message)| (status, message.handles))
         },
-    )?;
-    // Waits made through the values the handles had end now (SPEC 10).
-    for (object, value) in sent.iter().zip(&values) {
-        object.cancel_handle(*value);
-    }
-    Ok(())
+    )
 }
 
 /// `mx_channel_read`—Reads the first message queued at a channel end.
