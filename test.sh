@@ -20,7 +20,7 @@ cargo test --workspace
 
 step "loom models (preemption bound 2; LOOM_MAX_PREEMPTIONS=3 or unset for deeper runs)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}" \
-    cargo test --release -p mx-pipe -p mx --test loom
+    cargo test --release -p mx-shm -p mx --test loom
 
 step "fuzz smoke run (libFuzzer, ${FUZZ_SECS:-20} s per target)"
 if ! cargo fuzz --version >/dev/null 2>&1; then

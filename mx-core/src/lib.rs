@@ -7,9 +7,9 @@
 //!
 //! - [`Status`], [`Signals`], [`Rights`] and [`abi`]: Magenta's vocabulary.
 //! - [`socket`]: the socket rules (checks, amounts, framing, signals) as pure
-//!   functions of a pair's state; [`storage`]: how bytes enter and leave
-//!   ([`storage::Source`], [`storage::Sink`]) and how queues are counted
-//!   ([`storage::Tally`]). The bytes themselves live in `mx-pipe`.
+//!   functions of a pair's state; [`storage`]: how queues are counted
+//!   ([`storage::Tally`]) and how handle values enter and leave a call. The
+//!   bytes themselves, and how they are copied, are `mx-shm`'s.
 //! - [`channel`]: the channel rules (limits, read checks, transaction ids,
 //!   signals) and an end's inbox with its waiting callers.
 //! - [`event`]: events and eventpairs.

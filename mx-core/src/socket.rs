@@ -4,7 +4,7 @@
 //! A socket pair's state is two [`End`]s (handles, half-close, user
 //! signals: what changes under the pair's lock) and two queues, each
 //! summarised by a [`Tally`] of what it holds. Where the queued bytes sit is
-//! a pipe's business (`mx-pipe`); everything that decides *whether* and *how
+//! a pipe's business (`mx_shm::pipe`); everything that decides *whether* and *how
 //! many* bytes move, and what the signals are, is here, deterministic and
 //! tested on its own.
 //!
@@ -16,7 +16,7 @@
 //! ([`encode_len`]) that is queued but not counted, so small datagrams cost a
 //! byte or two each.
 
-use crate::storage::{Source, Tally};
+use crate::storage::Tally;
 use crate::{Signals, Status};
 
 /// Payload bytes each direction holds: Magenta's 128 buffers of 2,008 bytes.
@@ -262,76 +262,6 @@ pub fn decode_len(bytes: &[u8]) -> Option<(usize, usize)> {
         }
     }
     None
-}
-
-/// A datagram's length header followed by its payload, as one [`Source`]
-/// (for a stream, just the payload).
-#[derive(Debug)]
-pub struct Framed<'a, T: ?Sized> {
-    header: [u8; MAX_HEADER],
-    header_len: usize,
-    payload: &'a T,
-    payload_len: usize,
-}
-
-impl<'a, T: Source + ?Sized> Framed<'a, T> {
-    /// The first `len` bytes of `payload`, with a length header when
-    /// `datagram`.
-    pub fn new(datagram: bool, payload: &'a T, len: usize) -> Framed<'a, T> {
-        let mut header = [0; MAX_HEADER];
-        let header_len = if datagram {
-            encode_len(len, &mut header)
-        } else {
-            0
-        };
-        Framed {
-            header,
-            header_len,
-            payload,
-            payload_len: len,
-        }
-    }
-
-    /// Payload bytes.
-    pub fn payload_len(&self) -> usize {
-        self.payload_len
-    }
-}
-
-impl<T: Source + ?Sized> Source for Framed<'_, T> {
-    fn len(&self) -> usize {
-        self.header_len + self.payload_len
-    }
-
-    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
-        let mut offset = offset;
-        let mut dst = dst;
-        if offset < self.header_len {
-            let n = (self.header_len - offset).min(dst.len());
-            dst[..n].copy_from_slice(&self.header[offset..offset + n]);
-            offset += n;
-            dst = &mut dst[n..];
-        }
-        if !dst.is_empty() {
-            self.payload.copy_to_slice(offset - self.header_len, dst)?;
-        }
-        Ok(())
-    }
-
-    fn copy_to(&self, offset: usize, dst: &mut [core::mem::MaybeUninit<u8>]) -> Result<(), Status> {
-        let mut offset = offset;
-        let mut dst = dst;
-        if offset < self.header_len {
-            let n = (self.header_len - offset).min(dst.len());
-            dst[..n].write_copy_of_slice(&self.header[offset..offset + n]);
-            offset += n;
-            dst = &mut dst[n..];
-        }
-        if !dst.is_empty() {
-            self.payload.copy_to(offset - self.header_len, dst)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

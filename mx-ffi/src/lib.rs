@@ -25,7 +25,7 @@
 //!       │
 //!   mx::sys: one fn per call, every check of SPEC.md in its order
 //!       │
-//!   mx (objects, handle table) ── mx-core (state machines) ── mx-pipe
+//!   mx (objects, handle table) ── mx-core (state machines) ── mx-shm
 //! ```
 //!
 //! # Principles

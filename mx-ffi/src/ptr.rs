@@ -54,8 +54,9 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 
 use mx_core::abi::{PortPacket, WaitItem};
-use mx_core::storage::{HandleSink, HandleSource, Sink, Source};
+use mx_core::storage::{HandleSink, HandleSource};
 use mx_core::{RawHandle, Status};
+use mx_shm::storage::{Sink, Source};
 
 /// The environment variable that turns on checked access.
 pub(crate) const STRICT_POINTERS_ENV: &str = "MX_STRICT_POINTERS";
@@ -161,9 +162,10 @@ impl UserBytes {
     pub(crate) fn to_vec(&self) -> Result<Vec<u8>, Status> {
         let mut bytes: Vec<u8> = Vec::new();
         bytes.try_reserve_exact(self.len)?;
-        self.copy_to(0, &mut bytes.spare_capacity_mut()[..self.len])?;
-        // SAFETY: `copy_to` returned Ok, so it initialised the first `len`
-        // bytes of the spare capacity, which `try_reserve_exact` made room for.
+        // SAFETY: `try_reserve_exact` made room for `len` bytes of spare
+        // capacity, which nothing else touches; the range is the whole source.
+        unsafe { self.copy_to_raw(0, bytes.spare_capacity_mut().as_mut_ptr().cast(), self.len)? };
+        // SAFETY: `copy_to_raw` returned Ok, so it initialised those bytes.
         unsafe { bytes.set_len(self.len) };
         Ok(bytes)
     }
@@ -194,49 +196,28 @@ impl Source for UserBytes {
         self.len
     }
 
-    fn copy_to(&self, offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
+    unsafe fn copy_to_raw(&self, offset: usize, to: *mut u8, len: usize) -> Result<(), Status> {
         // Load-bearing: the bounds of the caller's buffer are all that stands
         // between a bug in a lower layer and reading foreign memory.
-        within(offset, dst.len(), self.len);
-        if dst.is_empty() {
+        within(offset, len, self.len);
+        if len == 0 {
             return Ok(());
         }
         if self.ptr.is_null() {
             return Err(Status::INVALID_ARGS);
         }
-        let to = dst.as_mut_ptr().cast::<u8>();
         match self.access {
             Access::Direct => {
                 // SAFETY: promise 1 of `assume_readable` (the only way to get
-                // `Direct`) makes `ptr..ptr + len` readable, and
-                // `offset + dst.len() <= len` was asserted; `dst` is our own
-                // memory, so the two do not overlap; promise 2 rules out a
-                // concurrent writer.
-                unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, dst.len()) };
+                // `Direct`) makes `ptr..ptr + self.len` readable, and
+                // `offset + len <= self.len` was asserted; `to` is valid for
+                // `len` writes and used by nobody else (promise 1 of
+                // `copy_to_raw`), so the two do not overlap; promise 2 rules
+                // out a concurrent writer of the caller's bytes.
+                unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, len) };
                 Ok(())
             }
-            Access::Checked => vm_read(to, self.ptr.wrapping_add(offset), dst.len()),
-        }
-    }
-
-    fn copy_to_slice(&self, offset: usize, dst: &mut [u8]) -> Result<(), Status> {
-        within(offset, dst.len(), self.len);
-        if dst.is_empty() {
-            return Ok(());
-        }
-        if self.ptr.is_null() {
-            return Err(Status::INVALID_ARGS);
-        }
-        let to = dst.as_mut_ptr();
-        match self.access {
-            Access::Direct => {
-                // SAFETY: as in `copy_to`: the caller's bytes are readable
-                // and not written meanwhile (promises 1 and 2), within
-                // bounds (asserted), and `dst` is ours.
-                unsafe { ptr::copy_nonoverlapping(self.ptr.add(offset), to, dst.len()) };
-                Ok(())
-            }
-            Access::Checked => vm_read(to, self.ptr.wrapping_add(offset), dst.len()),
+            Access::Checked => vm_read(to, self.ptr.wrapping_add(offset), len),
         }
     }
 }
@@ -292,10 +273,15 @@ impl Sink for UserBytesMut {
         self.len
     }
 
-    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Status> {
-        // Load-bearing, as in `UserBytes::copy_to`.
-        within(offset, src.len(), self.len);
-        if src.is_empty() {
+    unsafe fn write_from_raw(
+        &mut self,
+        offset: usize,
+        from: *const u8,
+        len: usize,
+    ) -> Result<(), Status> {
+        // Load-bearing, as in `UserBytes::copy_to_raw`.
+        within(offset, len, self.len);
+        if len == 0 {
             return Ok(());
         }
         if self.ptr.is_null() {
@@ -304,13 +290,14 @@ impl Sink for UserBytesMut {
         match self.access {
             Access::Direct => {
                 // SAFETY: promise 1 of `assume_writable` makes
-                // `ptr..ptr + len` writable and `offset + src.len() <= len`
-                // was asserted; `src` is our memory, so no overlap; promise 2
-                // rules out other accesses.
-                unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(offset), src.len()) };
+                // `ptr..ptr + self.len` writable and `offset + len <=
+                // self.len` was asserted; `from` is valid for `len` reads
+                // (promise 1 of `write_from_raw`) and is not the caller's
+                // buffer, which promise 2 reserves for this call.
+                unsafe { ptr::copy_nonoverlapping(from, self.ptr.add(offset), len) };
                 Ok(())
             }
-            Access::Checked => vm_write(self.ptr.wrapping_add(offset), src.as_ptr(), src.len()),
+            Access::Checked => vm_write(self.ptr.wrapping_add(offset), from, len),
         }
     }
 }
@@ -827,15 +814,9 @@ mod tests {
     const WILD: usize = 16;
 
     fn source_bytes(src: &dyn Source) -> Result<Vec<u8>, Status> {
-        let mut out = vec![MaybeUninit::<u8>::uninit(); src.len()];
-        src.copy_to(0, &mut out)?;
-        Ok(out
-            .iter()
-            .map(|b| {
-                // SAFETY: `copy_to` returned Ok, so it initialised all of `out`.
-                unsafe { b.assume_init() }
-            })
-            .collect())
+        let mut out = vec![0u8; src.len()];
+        src.copy_to_slice(0, &mut out)?;
+        Ok(out)
     }
 
     #[test]
@@ -846,10 +827,9 @@ mod tests {
         let checked = UserBytes::checked(data.as_ptr().cast(), data.len());
         assert_eq!(source_bytes(&direct).unwrap(), data);
         assert_eq!(source_bytes(&checked).unwrap(), data);
-        let mut part = [MaybeUninit::uninit(); 4];
-        checked.copy_to(7, &mut part).unwrap();
-        // SAFETY: initialised by `copy_to`.
-        assert_eq!(part.map(|b| unsafe { b.assume_init() }), *b"mage");
+        let mut part = [0u8; 4];
+        checked.copy_to_slice(7, &mut part).unwrap();
+        assert_eq!(part, *b"mage");
     }
 
     #[test]
@@ -859,8 +839,7 @@ mod tests {
         let null = UserBytes::checked(ptr::null(), 8);
         assert_eq!(source_bytes(&null), Err(Status::INVALID_ARGS));
         // Nothing copied, nothing touched: fine even for a wild pointer.
-        let mut none = [];
-        assert_eq!(wild.copy_to(8, &mut none), Ok(()));
+        assert_eq!(wild.copy_to_slice(8, &mut []), Ok(()));
     }
 
     #[test]
@@ -881,21 +860,22 @@ mod tests {
         // SAFETY: only the first 4 bytes are copied below.
         let src = unsafe { UserBytes::assume_readable(data.as_ptr().cast(), huge) };
         assert_eq!(src.len(), huge);
-        let mut first = [MaybeUninit::uninit(); 4];
-        src.copy_to(0, &mut first).unwrap();
+        let mut first = [0u8; 4];
+        src.copy_to_slice(0, &mut first).unwrap();
+        assert_eq!(first, data);
     }
 
     #[test]
-    #[should_panic(expected = "outside a user buffer")]
+    #[should_panic(expected = "copy beyond the source")]
     fn copies_beyond_the_buffer_panic() {
         let data = [0u8; 4];
         let src = UserBytes::checked(data.as_ptr().cast(), data.len());
-        let mut dst = [MaybeUninit::uninit(); 2];
-        let _ = src.copy_to(3, &mut dst);
+        let mut dst = [0u8; 2];
+        let _ = src.copy_to_slice(3, &mut dst);
     }
 
     #[test]
-    #[should_panic(expected = "outside a user buffer")]
+    #[should_panic(expected = "copy beyond the sink")]
     fn sink_writes_beyond_the_buffer_panic() {
         let mut data = [0u8; 4];
         let mut sink = UserBytesMut::checked(data.as_mut_ptr().cast(), data.len());

@@ -30,7 +30,7 @@ use std::collections::{HashMap, VecDeque};
 
 use mx::core::abi::{WaitItem, SOCKET_HALF_CLOSE, WAIT_ASYNC_ONCE, WAIT_ASYNC_REPEATING};
 use mx::core::socket::SOCKET_CAPACITY;
-use mx::core::storage::{Sink, Source};
+use mx::storage::{Sink, Source};
 use mx::sys;
 use mx::{RawHandle, Rights, Signals, Status, Time};
 
@@ -63,15 +63,7 @@ impl Source for Huge {
         self.0
     }
 
-    fn copy_to(
-        &self,
-        _offset: usize,
-        _dst: &mut [core::mem::MaybeUninit<u8>],
-    ) -> Result<(), Status> {
-        panic!("a size beyond 32 bits was copied");
-    }
-
-    fn copy_to_slice(&self, _offset: usize, _dst: &mut [u8]) -> Result<(), Status> {
+    unsafe fn copy_to_raw(&self, _offset: usize, _dst: *mut u8, _len: usize) -> Result<(), Status> {
         panic!("a size beyond 32 bits was copied");
     }
 }
@@ -84,7 +76,12 @@ impl Sink for HugeSink {
         self.0
     }
 
-    fn write_at(&mut self, _offset: usize, _src: &[u8]) -> Result<(), Status> {
+    unsafe fn write_from_raw(
+        &mut self,
+        _offset: usize,
+        _src: *const u8,
+        _len: usize,
+    ) -> Result<(), Status> {
         panic!("a size beyond 32 bits was copied");
     }
 }

@@ -15,16 +15,18 @@
 //!                                 |
 //!        handle table (2,048 buckets)  +  objects (watch lock, observers)
 //!                                 |
-//!        mx-core: the rules, pure       mx-pipe: the bytes, lock-free
+//!        mx-core: the rules, pure       mx-shm: the bytes, lock-free
 //! ```
 //!
 //! - [`mx_core`] (re-exported as [`core`]): the vocabulary ([`Status`],
 //!   [`Signals`], [`Rights`], ...) and every rule as pure functions and
 //!   state machines: what a write or read may do, signals, observer firing,
 //!   handle buckets, port queues. No locks, no `unsafe`, no `std`.
-//! - `mx_pipe`: one direction of a socket, a chunked byte queue that one
-//!   writer and one reader use at the same time; with the C ABI, the only
-//!   place with `unsafe` code (loom-checked).
+//! - [`mx_shm`]: the lock-free parts, written for memory that may be shared
+//!   with another process: a socket direction's byte ring with cached
+//!   indices ([`mx_shm::Pipe`]), the biased gate that serialises each of its
+//!   sides, the fences, and [`storage`] (how bytes are copied in and out).
+//!   With the C ABI, the main place with `unsafe` code (loom-checked).
 //! - [`sys`]: one function per system call, applying the specification's
 //!   checks in its order. The safe API, the C ABI and the tokio adapter all
 //!   call these: every semantic has one implementation.
@@ -46,7 +48,9 @@
 //!   wake-up's cost), then park on a futex; nothing polls.
 //! - Memory follows content: an unused socket pair is one 96-byte
 //!   allocation plus two 16-byte handle entries, pipes and observer lists
-//!   appear on first use, and drained pipes give their chunks back. Every
+//!   appear on first use. A pipe's ring (512 KiB of address space, pages
+//!   committed as bytes first reach them) is mapped by the first write
+//!   and given back when the reading end closes. Every
 //!   allocation that input sizes, or that creates an object, reports
 //!   `NO_MEMORY` instead of aborting; locks never allocate.
 //! - `PEER_CLOSED` follows handle counts, not Rust's `Drop`.
@@ -54,7 +58,8 @@
 //! # Lock order
 //!
 //! handle-table bucket (two at once only in index order, by `replace`) →
-//! pipe reader side → pipe writer side → object watch lock → port lock.
+//! one pipe side (never two: see `mx_shm::gate`) → object watch lock →
+//! port lock.
 //!
 //! Nothing is acquired in the other direction. Nothing blocks while a bucket
 //! lock is held (waits register under it and park after releasing it), and
@@ -89,6 +94,7 @@ mod time;
 pub use mx_core as core;
 pub use mx_core::abi::{HandleBasicInfo, WaitItem, HANDLE_INVALID};
 pub use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
+pub use mx_shm::storage;
 pub use object::wait::{spin_budget, DEFAULT_SPIN_NS};
 
 /// The README's Rust examples, compiled and run as doctests.

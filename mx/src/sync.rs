@@ -6,7 +6,7 @@
 //! `std::sync` and `std::thread::park` out of the rest of the crate).
 //!
 //! - [`Mutex`], [`RwLock`]: std's futex locks (they never allocate), or
-//!   loom's; shared with `mx-pipe` ([`mx_pipe::sync`]).
+//!   loom's; shared with `mx-shm` ([`mx_shm::sync`]).
 //! - [`Arc`]: `triomphe::Arc`, whose `try_new` reports allocation failure
 //!   (std's `Arc::new` aborts on stable Rust); loom's `Arc` under loom.
 //! - [`Parker`]: a one-shot wake-up cell on a futex word (no allocation, no
@@ -38,7 +38,7 @@ pub(crate) fn try_arc<T>(value: T) -> Result<Arc<T>, Status> {
     }
 }
 
-pub(crate) use mx_pipe::sync::{Mutex, RwLock};
+pub(crate) use mx_shm::sync::{Mutex, RwLock};
 
 /// A value alone on its cache line, so that threads writing neighbouring
 /// values do not take the line from each other.

@@ -231,8 +231,15 @@ impl HandleTable {
     /// thread goes round the buckets in turn from a start of its own, so
     /// that threads making handles share no counter and rarely a bucket.
     fn start(&self) -> usize {
-        thread_local! {
+        #[cfg(not(loom))]
+        std::thread_local! {
             static NEXT: Cell<Option<usize>> = const { Cell::new(None) };
+        }
+        // Loom's threads share one OS thread, and a model must run the same
+        // way each time: loom's thread-locals are per model thread and run.
+        #[cfg(loom)]
+        loom::thread_local! {
+            static NEXT: Cell<Option<usize>> = Cell::new(None);
         }
         NEXT.with(|next| {
             // A thread's first handle: spread the threads' starts out.

@@ -6,8 +6,9 @@ use core::task::{Poll, Waker};
 use smallvec::SmallVec;
 
 use mx_core::channel::{MAX_MSG_BYTES, MAX_MSG_HANDLES};
-use mx_core::storage::{HandleSink, VecSink};
+use mx_core::storage::HandleSink;
 use mx_core::{RawHandle, Signals, Status, Time};
+use mx_shm::storage::VecSink;
 
 use super::{handle_type, AsHandleRef, Handle, Peered};
 use crate::sys::{self, ext, CallError};

@@ -492,10 +492,17 @@ impl Observable for ChannelPair {
     }
 }
 
-thread_local! {
+#[cfg(not(loom))]
+std::thread_local! {
     /// Messages waiting to be destroyed by the [`bury`] running on this
     /// thread (`None`: none is running).
     static GRAVE: RefCell<Option<Vec<Message>>> = const { RefCell::new(None) };
+}
+
+// Loom's model threads share one OS thread: each needs its own grave.
+#[cfg(loom)]
+loom::thread_local! {
+    static GRAVE: RefCell<Option<Vec<Message>>> = RefCell::new(None);
 }
 
 /// Destroys `messages`, closing their handles, without recursing: closing

@@ -17,13 +17,14 @@
 //! The pipes (two cache-line-padded halves each) are allocated on first
 //! use: an unused pair is one small allocation.
 //!
-//! Lock order: pipe writer side → watch lock; pipe reader side → pipe writer
-//! side (closing an end, compaction).
+//! Lock order: pipe writer side → watch lock. No thread is inside two pipe
+//! sides at once (see `mx_shm::gate`).
 
-use mx_core::socket::{self as rules, End, Framed, MAX_HEADER, SOCKET_CAPACITY};
-use mx_core::storage::{Sink, Source, Tally};
+use mx_core::socket::{self as rules, End, MAX_HEADER, SOCKET_CAPACITY};
+use mx_core::storage::Tally;
 use mx_core::{Koid, RawHandle, Side, Signals, Status};
-use mx_pipe::Pipe;
+use mx_shm::storage::{Framed, Sink, Source};
+use mx_shm::Pipe;
 
 use super::state::Packed;
 use super::watch::{self, Observable, Watch};

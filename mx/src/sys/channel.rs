@@ -1,8 +1,9 @@
 //! Channel system calls.
 
 use mx_core::channel::{self as rules, MAX_MSG_HANDLES, READ_MAY_DISCARD};
-use mx_core::storage::{HandleSink, HandleSource, Sink, Source};
+use mx_core::storage::{HandleSink, HandleSource};
 use mx_core::{RawHandle, Rights, Status, Time};
+use mx_shm::storage::{Sink, Source};
 
 use super::{add_pair, handle_close, ErrorWith};
 use crate::object::channel::{bury, Bytes, CallEnd, CallWaker, Message, ReadError, INLINE_BYTES};

@@ -160,7 +160,7 @@ pub fn channel_call_start<WB, WH>(
     waker: &Waker,
 ) -> Result<PendingCall, Status>
 where
-    WB: mx_core::storage::Source + ?Sized,
+    WB: mx_shm::storage::Source + ?Sized,
     WH: mx_core::storage::HandleSource + ?Sized,
 {
     let rights = Rights::READ | Rights::WRITE;
@@ -190,7 +190,7 @@ impl PendingCall {
         rd_handles: &mut RH,
     ) -> core::task::Poll<Result<(u32, u32), CallError>>
     where
-        RB: mx_core::storage::Sink + ?Sized,
+        RB: mx_shm::storage::Sink + ?Sized,
         RH: mx_core::storage::HandleSink + ?Sized,
     {
         use core::task::Poll;

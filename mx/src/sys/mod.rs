@@ -16,8 +16,8 @@
 //!   is the caller's business.
 //! - Results are `Result<T, Status>`. Where C writes out-parameters even on
 //!   some errors (`*observed` after a timeout), the error is an [`ErrorWith`].
-//! - Byte buffers are [`Source`](mx_core::storage::Source)s and
-//!   [`Sink`](mx_core::storage::Sink)s: slices from Rust, user pointers from
+//! - Byte buffers are [`Source`](mx_shm::storage::Source)s and
+//!   [`Sink`](mx_shm::storage::Sink)s: slices from Rust, user pointers from
 //!   C. Checks that concern C pointers alone (a NULL buffer with a non-zero
 //!   size, NULL out-parameters) belong to the C ABI and happen there first.
 

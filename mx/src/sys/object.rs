@@ -6,8 +6,8 @@ use mx_core::abi::{
     INFO_PROCESS_THREADS, INFO_PROCESS_VMOS, INFO_RESOURCE, INFO_TASK_STATS, INFO_THREAD,
     INFO_THREAD_EXCEPTION_REPORT, INFO_THREAD_STATS, INFO_VMAR,
 };
-use mx_core::storage::Sink;
 use mx_core::{ObjectType, RawHandle, Rights, Signals, Status, Time};
+use mx_shm::storage::Sink;
 
 use super::ErrorWith;
 use crate::object::{wait, Any};

@@ -18,8 +18,8 @@ use mx_core::abi::{
     HANDLE_INVALID, MAX_NAME_LEN, PROP_NAME, PROP_NUM_STATE_KINDS, PROP_PROCESS_DEBUG_ADDR,
     PROP_PROCESS_VDSO_BASE_ADDRESS, PROP_REGISTER_FS,
 };
-use mx_core::storage::{Sink, Source};
 use mx_core::{Koid, RawHandle, Rights, Status};
+use mx_shm::storage::{Sink, Source};
 
 use crate::object::Any;
 use crate::table::table;
@@ -136,8 +136,8 @@ pub fn object_set_property<S: Source + ?Sized>(
 ) -> Result<(), Status> {
     table().find::<Any, _>(handle, Rights::SET_PROPERTY, |_| Ok(()))?;
     set_rule(property, value.len(), |n| {
-        let mut name = [core::mem::MaybeUninit::uninit(); MAX_NAME_LEN];
-        value.copy_to(0, &mut name[..n])
+        let mut name = [0u8; MAX_NAME_LEN];
+        value.copy_to_slice(0, &mut name[..n])
     })
 }
 

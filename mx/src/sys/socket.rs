@@ -1,8 +1,8 @@
 //! Socket system calls.
 
 use mx_core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
-use mx_core::storage::{Sink, Source};
 use mx_core::{RawHandle, Rights, Status};
+use mx_shm::storage::{Sink, Source};
 
 use super::add_pair;
 use crate::object::{Object, SocketPair};

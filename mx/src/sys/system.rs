@@ -22,8 +22,8 @@ use std::io::{Read as _, Write as _};
 use std::sync::OnceLock;
 
 use mx_core::abi::{CPRNG_ADD_ENTROPY_MAX_LEN, CPRNG_DRAW_MAX_LEN};
-use mx_core::storage::Sink;
 use mx_core::Status;
+use mx_shm::storage::Sink;
 
 use crate::time::now;
 

@@ -15,7 +15,6 @@
 //! of seconds, so a bug fails a test instead of hanging the suite.
 
 use std::collections::HashSet;
-use std::mem::MaybeUninit;
 use std::thread;
 use std::time::Duration;
 
@@ -23,7 +22,8 @@ use mx::core::abi::{
     PortPacket, PKT_TYPE_SIGNAL_ONE, PKT_TYPE_SIGNAL_REP, WAIT_ASYNC_ONCE, WAIT_ASYNC_REPEATING,
 };
 use mx::core::channel::{MAX_MSG_BYTES, MAX_MSG_HANDLES, READ_MAY_DISCARD};
-use mx::core::storage::{HandleSink, HandleSource, Sink, Source};
+use mx::core::storage::{HandleSink, HandleSource};
+use mx::storage::{Sink, Source};
 use mx::sys::{self, CallError, ErrorWith};
 use mx::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time, WaitItem, HANDLE_INVALID};
 
@@ -299,12 +299,8 @@ impl Source for Faulting {
         self.0
     }
 
-    fn copy_to(&self, _offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
-        fault_unless_empty(dst.len())
-    }
-
-    fn copy_to_slice(&self, _offset: usize, dst: &mut [u8]) -> Result<(), Status> {
-        fault_unless_empty(dst.len())
+    unsafe fn copy_to_raw(&self, _offset: usize, _dst: *mut u8, len: usize) -> Result<(), Status> {
+        fault_unless_empty(len)
     }
 }
 
@@ -313,8 +309,13 @@ impl Sink for Faulting {
         self.0
     }
 
-    fn write_at(&mut self, _offset: usize, src: &[u8]) -> Result<(), Status> {
-        fault_unless_empty(src.len())
+    unsafe fn write_from_raw(
+        &mut self,
+        _offset: usize,
+        _src: *const u8,
+        len: usize,
+    ) -> Result<(), Status> {
+        fault_unless_empty(len)
     }
 }
 
@@ -347,11 +348,7 @@ impl Source for Untouchable {
         self.0
     }
 
-    fn copy_to(&self, _offset: usize, _dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
-        panic!("an earlier check decides: the bytes must not be read");
-    }
-
-    fn copy_to_slice(&self, _offset: usize, _dst: &mut [u8]) -> Result<(), Status> {
+    unsafe fn copy_to_raw(&self, _offset: usize, _dst: *mut u8, _len: usize) -> Result<(), Status> {
         panic!("an earlier check decides: the bytes must not be read");
     }
 }

@@ -22,10 +22,9 @@ mod wait;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::mem::MaybeUninit;
 
 use mx::core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
-use mx::core::storage::{Sink, Source};
+use mx::storage::{Sink, Source};
 use mx::sys::{self, ErrorWith};
 use mx::{HandleBasicInfo, RawHandle, Rights, Signals, Status, Time};
 
@@ -207,11 +206,7 @@ impl Source for HugeSource {
         HUGE
     }
 
-    fn copy_to(&self, _offset: usize, _dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
-        panic!("a write of more than u32::MAX bytes must not copy");
-    }
-
-    fn copy_to_slice(&self, _offset: usize, _dst: &mut [u8]) -> Result<(), Status> {
+    unsafe fn copy_to_raw(&self, _offset: usize, _dst: *mut u8, _len: usize) -> Result<(), Status> {
         panic!("a write of more than u32::MAX bytes must not copy");
     }
 }
@@ -225,7 +220,12 @@ impl Sink for HugeSink {
         HUGE
     }
 
-    fn write_at(&mut self, _offset: usize, _src: &[u8]) -> Result<(), Status> {
+    unsafe fn write_from_raw(
+        &mut self,
+        _offset: usize,
+        _src: *const u8,
+        _len: usize,
+    ) -> Result<(), Status> {
         panic!("a read of more than u32::MAX bytes must not copy");
     }
 }
@@ -241,15 +241,10 @@ impl Source for U32MaxSource {
         u32::MAX as usize
     }
 
-    fn copy_to(&self, _offset: usize, dst: &mut [MaybeUninit<u8>]) -> Result<(), Status> {
-        dst.fill(MaybeUninit::new(0));
-        self.copied.set(self.copied.get() + dst.len());
-        Ok(())
-    }
-
-    fn copy_to_slice(&self, _offset: usize, dst: &mut [u8]) -> Result<(), Status> {
-        dst.fill(0);
-        self.copied.set(self.copied.get() + dst.len());
+    unsafe fn copy_to_raw(&self, _offset: usize, dst: *mut u8, len: usize) -> Result<(), Status> {
+        // SAFETY: the caller promises `dst` is valid for `len` writes.
+        unsafe { dst.write_bytes(0, len) };
+        self.copied.set(self.copied.get() + len);
         Ok(())
     }
 }
@@ -264,11 +259,19 @@ impl Sink for U32MaxSink {
         u32::MAX as usize
     }
 
-    fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<(), Status> {
-        if self.got.len() < offset + src.len() {
-            self.got.resize(offset + src.len(), 0);
+    unsafe fn write_from_raw(
+        &mut self,
+        offset: usize,
+        src: *const u8,
+        len: usize,
+    ) -> Result<(), Status> {
+        if self.got.len() < offset + len {
+            self.got.resize(offset + len, 0);
         }
-        self.got[offset..offset + src.len()].copy_from_slice(src);
+        // SAFETY: the caller promises `src` is valid for `len` reads; it is
+        // not our vector, which we hold exclusively.
+        let src = unsafe { core::slice::from_raw_parts(src, len) };
+        self.got[offset..offset + len].copy_from_slice(src);
         Ok(())
     }
 }

@@ -9,14 +9,56 @@
 //! changes are computed first and stored last).
 
 #[cfg(not(loom))]
-pub(crate) use core::cell::UnsafeCell;
-#[cfg(not(loom))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+pub(crate) use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::cell::UnsafeCell;
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+
+/// A cell for data that a gate or a protocol, not the type system,
+/// guards: std's, or loom's (which checks the accesses) under loom.
+#[derive(Debug, Default)]
+pub(crate) struct UnsafeCell<T>(
+    #[cfg(not(loom))] core::cell::UnsafeCell<T>,
+    #[cfg(loom)] loom::cell::UnsafeCell<T>,
+);
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> UnsafeCell<T> {
+        #[cfg(not(loom))]
+        {
+            UnsafeCell(core::cell::UnsafeCell::new(value))
+        }
+        #[cfg(loom)]
+        {
+            UnsafeCell(loom::cell::UnsafeCell::new(value))
+        }
+    }
+
+    /// Runs `f` with a pointer for exclusive access (see the callers'
+    /// `SAFETY` comments for why it is exclusive).
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            f(self.0.get())
+        }
+        #[cfg(loom)]
+        {
+            self.0.with_mut(f)
+        }
+    }
+
+    /// Runs `f` with a pointer for shared access.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            f(self.0.get())
+        }
+        #[cfg(loom)]
+        {
+            self.0.with(f)
+        }
+    }
+}
 
 #[cfg(not(loom))]
 use std::sync as imp;
@@ -99,4 +141,17 @@ impl<T> RwLock<T> {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// One round of waiting for another thread that will be done soon: a pause
+/// instruction, or under loom a yield (so the model lets the other thread
+/// run).
+pub(crate) fn spin_or_yield() {
+    #[cfg(not(loom))]
+    {
+        core::hint::spin_loop();
+        std::thread::yield_now();
+    }
+    #[cfg(loom)]
+    loom::thread::yield_now();
 }

@@ -1,0 +1,31 @@
+//! Memory shared without locks, and the unsafe code that reaches it.
+//!
+//! Everything in this crate exists so that the hot paths of Magenta objects
+//! run with no lock and no atomic read-modify-write instruction, and so that
+//! the same code can run over memory shared with another process. It is one
+//! of the two crates of the workspace with `unsafe` code (the other is the C
+//! ABI, `mx-ffi`); every block says which rule makes it sound.
+//!
+//! - [`pipe`]: one direction of a socket, a ring of bytes with one writer
+//!   and one reader at a time, cached indices, and published counters.
+//! - [`gate`]: a lock biased towards the one thread that uses it, entered
+//!   with plain stores; used by each side of a pipe.
+//! - [`fence`]: asymmetric fences (`membarrier(2)`): a compiler fence on the
+//!   hot side, a heavy fence on the rare side.
+//! - [`storage`]: [`Source`](storage::Source) and [`Sink`](storage::Sink),
+//!   how bytes get into and out of an object, as raw copies (no Rust
+//!   reference may cover memory another process writes).
+//! - `sync`: the locks and atomics of this crate and of `mx`, swapped for
+//!   loom's under `--cfg loom`.
+//!
+//! Every protocol here is model-checked with loom (`tests/loom.rs`).
+
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod fence;
+pub mod gate;
+pub mod pipe;
+pub mod storage;
+pub mod sync;
+
+pub use pipe::{Pipe, Reader, Writer, RING_BYTES};
