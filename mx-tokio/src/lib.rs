@@ -200,15 +200,6 @@ impl AsyncSocket {
     }
 }
 
-fn write_error(status: Status) -> io::Error {
-    match status {
-        Status::PEER_CLOSED | Status::BAD_STATE => {
-            io::Error::new(io::ErrorKind::BrokenPipe, status)
-        }
-        other => other.into(),
-    }
-}
-
 impl AsyncRead for AsyncSocket {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -247,7 +238,7 @@ impl AsyncWrite for AsyncSocket {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        Self::poll_write_bytes(&this.socket, &mut this.writing, cx, buf).map_err(write_error)
+        Self::poll_write_bytes(&this.socket, &mut this.writing, cx, buf).map_err(io::Error::from)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

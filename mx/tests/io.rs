@@ -708,3 +708,28 @@ fn object_wait_many_api_blocks_and_reports_errors() {
         Err(Status::TIMED_OUT)
     );
 }
+
+// ---------------------------------------------------------------------------
+// One mapping from Status to io::ErrorKind
+
+#[test]
+fn io_error_kind_is_the_same_through_every_path() {
+    // A write after this end's half-close: BAD_STATE, a write to a shut
+    // stream, BrokenPipe whichever way the error is made.
+    let (mut a, _b) = Socket::create(SocketOpts::Stream).unwrap();
+    a.half_close().unwrap();
+    let through_write = Write::write(&mut a, b"x").unwrap_err();
+    let through_question_mark = (|| -> io::Result<()> {
+        a.send(b"x")?;
+        Ok(())
+    })()
+    .unwrap_err();
+    let through_from = io::Error::from(Status::BAD_STATE);
+    for err in [&through_write, &through_question_mark, &through_from] {
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(status_of(err), Some(Status::BAD_STATE));
+    }
+    for &status in Status::ALL_ERRORS {
+        assert_eq!(io::Error::from(status).kind(), status.io_kind());
+    }
+}

@@ -177,24 +177,14 @@ fn io_write(socket: &Socket, buf: &[u8]) -> io::Result<usize> {
             Err(Status::SHOULD_WAIT) => {
                 if socket.is_datagram()? {
                     // A datagram that does not fit: wait for room for all of it.
-                    return socket.send(buf).map(|()| buf.len()).map_err(write_error);
+                    return Ok(socket.send(buf).map(|()| buf.len())?);
                 }
                 // Room for one byte, or a write that would fail (peer closed,
                 // or this end half-closed through another handle).
-                sys::ext::socket_wait_room(socket.raw_handle(), 1, Time::INFINITE)
-                    .map_err(write_error)?;
+                sys::ext::socket_wait_room(socket.raw_handle(), 1, Time::INFINITE)?;
             }
-            Err(status) => return Err(write_error(status)),
+            Err(status) => return Err(status.into()),
         }
-    }
-}
-
-fn write_error(status: Status) -> io::Error {
-    match status {
-        Status::PEER_CLOSED | Status::BAD_STATE => {
-            io::Error::new(io::ErrorKind::BrokenPipe, status)
-        }
-        other => other.into(),
     }
 }
 
