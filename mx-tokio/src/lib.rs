@@ -118,7 +118,7 @@ impl AsyncSocket {
     ) -> Poll<Result<usize, Status>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
-            match socket.read(buf) {
+            match socket.try_read(buf) {
                 Err(Status::SHOULD_WAIT) => {
                     ready!(wait_for(
                         socket.as_handle_ref(),
@@ -145,7 +145,7 @@ impl AsyncSocket {
     ) -> Poll<Result<usize, Status>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
-            match socket.write(buf) {
+            match socket.try_write(buf) {
                 Err(Status::SHOULD_WAIT) => {
                     let datagram = ext::socket_is_datagram(socket.raw_handle())?;
                     if datagram && buf.len() > SOCKET_CAPACITY {

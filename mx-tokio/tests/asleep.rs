@@ -105,7 +105,7 @@ async fn sleeps_until<T: Send + 'static>(
 /// Fills `a`'s outbox with `pattern(CAP, seed)`.
 fn fill_stream(a: &Socket, seed: u8) -> Vec<u8> {
     let data = pattern(CAP, seed);
-    assert_eq!(a.write(&data), Ok(CAP));
+    assert_eq!(a.try_write(&data), Ok(CAP));
     data
 }
 
@@ -221,10 +221,10 @@ fn async_datagram_sender_sleeps_while_its_datagram_does_not_fit() {
             let chunk = vec![7u8; 1000];
             let mut queued = 0;
             while CAP - queued >= 1010 {
-                a.write(&chunk).unwrap();
+                a.try_write(&chunk).unwrap();
                 queued += 1000;
             }
-            a.write(&chunk[..CAP - queued - 10]).unwrap();
+            a.try_write(&chunk[..CAP - queued - 10]).unwrap();
             assert!(a
                 .wait_handle(Signals::WRITABLE, mx::Time::ZERO)
                 .is_ok_and(|s| s.contains(Signals::WRITABLE)));
@@ -247,7 +247,7 @@ fn async_datagram_sender_sleeps_while_its_datagram_does_not_fit() {
             assert_eq!(result, Ok(()));
             let mut buf = [0u8; 2000];
             let mut last = Vec::new();
-            while let Ok(n) = b.get_ref().read(&mut buf) {
+            while let Ok(n) = b.get_ref().try_read(&mut buf) {
                 last = buf[..n].to_vec();
             }
             assert_eq!(last, expected);
@@ -288,7 +288,7 @@ fn async_reader_sleeps_until_data_arrives() {
                     (b, buf[..n].to_vec())
                 },
                 async {
-                    a.write(b"late").unwrap();
+                    a.try_write(b"late").unwrap();
                 },
             )
             .await;

@@ -154,7 +154,7 @@ on_both_runtimes! {
 on_both_runtimes! {
     async fn a_task_waits_for_peer_closed_without_reading() {
         let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
-        a.write(b"unread").unwrap();
+        a.try_write(b"unread").unwrap();
         let watcher = tokio::spawn(async move {
             let signals = OnSignals::new(&a, Signals::PEER_CLOSED).await.unwrap();
             (signals, a)
@@ -180,7 +180,7 @@ on_both_runtimes! {
         // A read that is pending, then dropped.
         let timed_out = tokio::time::timeout(Duration::from_millis(20), b.read(&mut buf)).await;
         assert!(timed_out.is_err());
-        a.write(b"after").unwrap();
+        a.try_write(b"after").unwrap();
         let n = b.read(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"after");
     }
@@ -200,7 +200,7 @@ on_both_runtimes! {
         let mut buf = [0u8; 1];
         let mut reads = 0;
         while !flag.load(Ordering::SeqCst) {
-            a.write(b"x").unwrap();
+            a.try_write(b"x").unwrap();
             b.read_exact(&mut buf).await.unwrap();
             reads += 1;
             assert!(reads < 100_000, "the other task never ran");

@@ -67,13 +67,13 @@
 //! use mx::{Signals, Status, Time};
 //!
 //! let (a, b) = Socket::create(SocketOpts::Datagram)?;
-//! assert_eq!(a.write(b"hello")?, 5);
+//! assert_eq!(a.try_write(b"hello")?, 5);
 //! assert!(b.wait_handle(Signals::READABLE, Time::INFINITE)?.contains(Signals::READABLE));
 //! let mut buf = [0u8; 16];
-//! let n = b.read(&mut buf)?;
+//! let n = b.try_read(&mut buf)?;
 //! assert_eq!(&buf[..n], b"hello");
 //! drop(a);
-//! assert_eq!(b.read(&mut buf), Err(Status::PEER_CLOSED));
+//! assert_eq!(b.try_read(&mut buf), Err(Status::PEER_CLOSED));
 //! # Ok::<(), Status>(())
 //! ```
 

@@ -203,7 +203,7 @@ fn io_write_blocked_on_full_wakes_when_reader_reads() {
     let reader = thread::spawn(move || {
         thread::sleep(Duration::from_millis(100));
         let mut buf = vec![0u8; 1000];
-        assert_eq!(b.read(&mut buf), Ok(1000));
+        assert_eq!(b.try_read(&mut buf), Ok(1000));
         b
     });
     assert_eq!(Write::write(&mut a, &pattern(1, 5000)).unwrap(), 1000);
@@ -213,7 +213,7 @@ fn io_write_blocked_on_full_wakes_when_reader_reads() {
 #[test]
 fn io_write_blocked_on_full_then_own_end_half_closed_broken_pipe() {
     let (a, _b) = Socket::create(SocketOpts::Stream).unwrap();
-    a.write(&pattern(0, CAP)).unwrap();
+    a.try_write(&pattern(0, CAP)).unwrap();
     let other = a.duplicate_handle(Rights::SAME_RIGHTS).unwrap();
     let (tx, rx) = mpsc::channel();
     let writer = thread::spawn(move || {
@@ -294,7 +294,7 @@ fn socket_send_recv_datagram_round_trip() {
     assert_eq!(b.recv(&mut buf), Ok(70_000));
     assert_eq!(buf[..70_000], pattern(3, 70_000)[..]);
     // The empty send queued nothing.
-    assert_eq!(b.read(&mut buf), Err(Status::SHOULD_WAIT));
+    assert_eq!(b.try_read(&mut buf), Err(Status::SHOULD_WAIT));
 }
 
 #[test]
@@ -478,14 +478,14 @@ fn socket_send_to_closed_peer_peer_closed() {
 fn socket_nonblocking_calls_mirror_the_syscalls() {
     let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
     let mut buf = [0u8; 8];
-    assert_eq!(b.read(&mut buf), Err(Status::SHOULD_WAIT));
-    assert_eq!(a.write(b"abc"), Ok(3));
+    assert_eq!(b.try_read(&mut buf), Err(Status::SHOULD_WAIT));
+    assert_eq!(a.try_write(b"abc"), Ok(3));
     assert_eq!(b.outstanding_read_bytes(), Ok(3));
-    assert_eq!(b.read(&mut buf), Ok(3));
+    assert_eq!(b.try_read(&mut buf), Ok(3));
     a.half_close().unwrap();
     a.half_close().unwrap();
-    assert_eq!(a.write(b"x"), Err(Status::BAD_STATE));
-    assert_eq!(b.read(&mut buf), Err(Status::PEER_CLOSED));
+    assert_eq!(a.try_write(b"x"), Err(Status::BAD_STATE));
+    assert_eq!(b.try_read(&mut buf), Err(Status::PEER_CLOSED));
 }
 
 // ---------------------------------------------------------------------------
@@ -537,7 +537,7 @@ fn handle_based_duplicate_with_rights() {
         Rights::READ | Rights::DUPLICATE
     );
     assert_eq!(r.koid(), a.koid());
-    assert_eq!(r.write(b"x"), Err(Status::ACCESS_DENIED));
+    assert_eq!(r.try_write(b"x"), Err(Status::ACCESS_DENIED));
     assert!(!signals(&a).contains(Signals::LAST_HANDLE));
     assert_eq!(
         r.duplicate_handle(Rights::WRITE).unwrap_err(),
@@ -558,7 +558,7 @@ fn handle_based_replace_hands_the_handle_back_on_failure() {
     let r = err.handle;
     assert_eq!(r.raw_handle(), raw);
     assert!(is_live(raw));
-    assert_eq!(r.write(b"still mine"), Ok(10));
+    assert_eq!(r.try_write(b"still mine"), Ok(10));
 }
 
 #[test]
@@ -661,7 +661,7 @@ fn object_wait_many_api_fills_pending() {
     );
     assert_eq!(items[0].pending, Signals::WRITABLE | Signals::LAST_HANDLE);
     assert_eq!(items[1].pending, Signals::LAST_HANDLE);
-    a.write(b"x").unwrap();
+    a.try_write(b"x").unwrap();
     assert_eq!(object_wait_many(&mut items, far()), Ok(()));
     assert_eq!(
         items[0].pending,
@@ -676,7 +676,7 @@ fn object_wait_many_api_blocks_and_reports_errors() {
     let e = Event::create().unwrap();
     let writer = thread::spawn(move || {
         thread::sleep(Duration::from_millis(80));
-        a.write(b"go").unwrap();
+        a.try_write(b"go").unwrap();
         a
     });
     let mut items = [

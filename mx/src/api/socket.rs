@@ -21,13 +21,46 @@ pub enum SocketOpts {
 
 /// One end of a socket.
 ///
-/// The non-blocking calls mirror the system calls: [`Socket::write`] and
-/// [`Socket::read`] return `SHOULD_WAIT` instead of blocking. The blocking
-/// ones wait on signals (after a short spin) and never poll:
-/// [`Socket::send`], [`Socket::recv`], and `std::io::Read`/`Write` for
-/// `Socket` and `&Socket`, where `PEER_CLOSED` reads as end of file and a
-/// write to a closed or half-closed socket fails with
-/// `io::ErrorKind::BrokenPipe`.
+/// # Blocking and non-blocking calls
+///
+/// | call | blocks? | on `PEER_CLOSED` |
+/// |---|---|---|
+/// | [`Socket::try_write`], [`Socket::try_read`] (`mx_socket_write`, `mx_socket_read`) | never: `SHOULD_WAIT` instead | `Err(PEER_CLOSED)` |
+/// | `std::io::Read::read`, `std::io::Write::write` (for `Socket` and `&Socket`) | until some bytes move (a datagram: until it fits whole) | reads: end of file (`Ok(0)`); writes: `BrokenPipe` |
+/// | [`Socket::send`], [`Socket::recv`] and their `_deadline` forms | until all of `bytes` is sent / something is read | `Err(PEER_CLOSED)` |
+///
+/// The non-blocking calls are named `try_*`, as in tokio and mio
+/// (`TcpStream::try_read`): a `try_` call never waits. There is no inherent
+/// `read` or `write`, so that `socket.read(&mut buf)` means
+/// `std::io::Read::read`, exactly as for a `UnixStream`: it blocks, and
+/// reads end of file once the peer is done. Without `std::io::Read` in
+/// scope it does not compile (the compiler suggests importing the trait).
+/// `fuchsia-zircon`'s `Socket::read` never blocked; giving the blocking
+/// call that name, or keeping a non-blocking `read` that shadows the
+/// trait's, would change what existing code means without a word from the
+/// compiler. With these names no call silently changes meaning: code
+/// ported from `fuchsia-zircon` fails to compile until each call says
+/// which one it wants.
+///
+/// The blocking calls wait on the socket's signals (after a short spin)
+/// and never poll. A writer sleeps until there is room (for a datagram:
+/// room for all of it; see [`sys::ext::socket_wait_room`]) or until a
+/// write would fail; a reader until `READABLE` or `PEER_CLOSED`.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use mx::api::{Socket, SocketOpts};
+/// use mx::Status;
+///
+/// let (mut a, mut b) = Socket::create(SocketOpts::Stream)?;
+/// assert_eq!(b.try_read(&mut [0; 8]), Err(Status::SHOULD_WAIT)); // never blocks
+/// a.write_all(b"ping")?;                                          // std::io::Write
+/// drop(a);
+/// let mut text = String::new();
+/// b.read_to_string(&mut text)?;                                   // std::io::Read: blocks, PEER_CLOSED is EOF
+/// assert_eq!(text, "ping");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct Socket(Handle);
@@ -55,7 +88,8 @@ impl Socket {
     ///
     /// # Errors
     /// As [`sys::socket_write`], notably `SHOULD_WAIT`.
-    pub fn write(&self, bytes: &[u8]) -> Result<usize, Status> {
+    #[doc(alias = "mx_socket_write")]
+    pub fn try_write(&self, bytes: &[u8]) -> Result<usize, Status> {
         sys::socket_write(self.raw_handle(), 0, bytes)
     }
 
@@ -63,7 +97,8 @@ impl Socket {
     ///
     /// # Errors
     /// As [`sys::socket_read`], notably `SHOULD_WAIT` and `PEER_CLOSED`.
-    pub fn read(&self, bytes: &mut [u8]) -> Result<usize, Status> {
+    #[doc(alias = "mx_socket_read")]
+    pub fn try_read(&self, bytes: &mut [u8]) -> Result<usize, Status> {
         sys::socket_read(self.raw_handle(), 0, Some(bytes))
     }
 
@@ -142,7 +177,7 @@ impl Socket {
     /// As [`Socket::recv`], and `TIMED_OUT`.
     pub fn recv_deadline(&self, bytes: &mut [u8], deadline: Time) -> Result<usize, Status> {
         loop {
-            match self.read(bytes) {
+            match self.try_read(bytes) {
                 Err(Status::SHOULD_WAIT) => {
                     self.wait_handle(Signals::READABLE | Signals::PEER_CLOSED, deadline)?;
                 }
@@ -172,7 +207,7 @@ fn io_write(socket: &Socket, buf: &[u8]) -> io::Result<usize> {
         return Ok(0);
     }
     loop {
-        match socket.write(buf) {
+        match socket.try_write(buf) {
             Ok(n) => return Ok(n),
             Err(Status::SHOULD_WAIT) => {
                 if socket.is_datagram()? {
