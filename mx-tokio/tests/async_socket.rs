@@ -130,7 +130,7 @@ on_both_runtimes! {
             .map(|_| {
                 let event = event.clone();
                 std::thread::spawn(move || {
-                    event.wait_handle(Signals::USER_0, mx::sys::deadline_after(10_000_000_000))
+                    event.wait_handle(Signals::USER_0, Duration::from_secs(10))
                 })
             })
             .collect();

@@ -86,6 +86,7 @@ pub mod sys;
 mod table;
 mod time;
 
+pub use api::TimeExt;
 pub use mx_core as core;
 pub use mx_core::abi::{HandleBasicInfo, WaitItem, HANDLE_INVALID};
 pub use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};

@@ -11,22 +11,23 @@ use std::thread;
 use std::time::Duration;
 
 use mx::api::{
-    object_wait_many, AsHandleRef, Event, EventPair, Handle, HandleBased, HandleRef, Peered,
-    Socket, SocketOpts, WaitItem,
+    object_wait_many, AsHandleRef, Channel, ClockId, Deadline, Event, EventPair, Handle,
+    HandleBased, HandleRef, MessageBuf, Packet, Peered, Port, Socket, SocketOpts, UserPacket,
+    WaitItem,
 };
 use mx::core::abi::INFO_HANDLE_VALID;
 use mx::sys;
-use mx::{ObjectType, Rights, Signals, Status, Time};
+use mx::{ObjectType, Rights, Signals, Status, Time, TimeExt};
 
 const CAP: usize = 257_024;
 
-/// A deadline no correct test reaches.
-fn far() -> Time {
-    sys::deadline_after(20_000_000_000)
+/// A timeout no correct test reaches.
+fn far() -> Duration {
+    Duration::from_secs(20)
 }
 
 fn after_ms(ms: u64) -> Time {
-    sys::deadline_after(ms * 1_000_000)
+    Time::after(Duration::from_millis(ms))
 }
 
 fn is_live(raw: mx::RawHandle) -> bool {
@@ -732,4 +733,119 @@ fn io_error_kind_is_the_same_through_every_path() {
     for &status in Status::ALL_ERRORS {
         assert_eq!(io::Error::from(status).kind(), status.io_kind());
     }
+}
+
+// ---------------------------------------------------------------------------
+// The natural std::io code does the natural thing
+
+#[test]
+fn io_read_method_with_the_trait_in_scope_blocks_and_reads_eof() {
+    // Written as for a UnixStream: `rx.read(&mut buf)?` is std::io::Read.
+    fn copy_all(mut rx: Socket) -> io::Result<Vec<u8>> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 3];
+        loop {
+            let n = rx.read(&mut buf)?;
+            if n == 0 {
+                return Ok(got);
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    let (mut tx, rx) = Socket::create(SocketOpts::Stream).unwrap();
+    let reader = thread::spawn(move || copy_all(rx));
+    thread::sleep(Duration::from_millis(50));
+    assert_eq!(tx.write(b"late bytes").unwrap(), 10);
+    drop(tx);
+    assert_eq!(reader.join().unwrap().unwrap(), b"late bytes");
+}
+
+// ---------------------------------------------------------------------------
+// Time and deadlines
+
+#[test]
+fn time_now_after_and_get_read_the_clocks() {
+    let before = sys::time_get(0);
+    let now = Time::now();
+    assert!(now >= before);
+    assert!(Time::get(ClockId::Monotonic) >= now);
+    let deadline = Time::after(Duration::from_millis(30));
+    assert!(deadline >= now + Duration::from_millis(30));
+    assert_eq!(Time::after(Duration::MAX), Time::INFINITE);
+    deadline.sleep();
+    assert!(Time::now() >= deadline);
+    // Past the start of 2020, in nanoseconds since the epoch.
+    assert!(Time::get(ClockId::Utc).into_nanos() > 1_577_836_800 * 1_000_000_000);
+    assert!(Time::get(ClockId::Thread) > Time::ZERO);
+    assert_eq!(ClockId::Thread.into_raw(), mx::core::abi::CLOCK_THREAD);
+}
+
+#[test]
+fn deadlines_are_times_durations_or_instants() {
+    let e = Event::create().unwrap();
+    let start = Time::now();
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Duration::from_millis(40)),
+        Err(Status::TIMED_OUT)
+    );
+    assert!(Time::now() - start >= Duration::from_millis(40));
+    let start = Time::now();
+    let instant = std::time::Instant::now() + Duration::from_millis(40);
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, instant),
+        Err(Status::TIMED_OUT)
+    );
+    assert!(Time::now() - start >= Duration::from_millis(39));
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Duration::ZERO),
+        Err(Status::TIMED_OUT)
+    );
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Deadline::At(Time::ZERO)),
+        Err(Status::TIMED_OUT)
+    );
+    e.signal_handle(Signals::NONE, Signals::USER_0).unwrap();
+    assert!(e
+        .wait_handle(Signals::USER_0, Deadline::INFINITE)
+        .unwrap()
+        .contains(Signals::USER_0));
+    assert_eq!(Deadline::from(Time::ZERO), Deadline::At(Time::ZERO));
+    assert_eq!(Deadline::INFINITE.to_time(), Time::INFINITE);
+    let past = std::time::Instant::now();
+    assert_eq!(Deadline::from(past), Deadline::After(Duration::ZERO));
+}
+
+#[test]
+fn every_blocking_call_takes_a_duration() {
+    let short = Duration::from_millis(20);
+    let (a, b) = Socket::create(SocketOpts::Datagram).unwrap();
+    assert_eq!(
+        b.recv_deadline(&mut [0u8; 4], short),
+        Err(Status::TIMED_OUT)
+    );
+    a.send(&pattern(0, CAP)).unwrap();
+    assert_eq!(a.send_deadline(b"x", short), Err(Status::TIMED_OUT));
+    let (c, d) = Channel::create().unwrap();
+    let mut buf = MessageBuf::new();
+    assert_eq!(d.recv_deadline(&mut buf, short), Err(Status::TIMED_OUT));
+    let mut reply = MessageBuf::with_max_capacity().unwrap();
+    let err = c
+        .call(short, &[1, 0, 0, 0], &mut Vec::new(), &mut reply)
+        .unwrap_err();
+    assert_eq!(err.status, Status::TIMED_OUT);
+    let port = Port::create().unwrap();
+    assert_eq!(port.wait(short), Err(Status::TIMED_OUT));
+    port.queue(&Packet::from_user_packet(
+        7,
+        Status::OK,
+        UserPacket::from_u64_array([1, 2, 3, 4]),
+    ))
+    .unwrap();
+    assert_eq!(port.wait(short).map(|p| p.key()), Ok(7));
+    let mut items = [WaitItem {
+        handle: d.as_handle_ref(),
+        waitfor: Signals::USER_0,
+        pending: Signals::NONE,
+    }];
+    assert_eq!(object_wait_many(&mut items, short), Err(Status::TIMED_OUT));
 }

@@ -7,9 +7,9 @@ use smallvec::SmallVec;
 
 use mx_core::channel::{MAX_MSG_BYTES, MAX_MSG_HANDLES};
 use mx_core::storage::{HandleSink, VecSink};
-use mx_core::{RawHandle, Signals, Status, Time};
+use mx_core::{RawHandle, Signals, Status};
 
-use super::{handle_type, AsHandleRef, Handle, Peered};
+use super::{handle_type, AsHandleRef, Deadline, Handle, Peered};
 use crate::sys::{self, ext, CallError};
 
 /// One end of a channel: a connected pair of endpoints that carries
@@ -130,14 +130,19 @@ impl Channel {
     /// `PEER_CLOSED` once the peer closed and every message was read;
     /// `NO_MEMORY`; the handle errors of [`sys::channel_read`].
     pub fn recv(&self, buf: &mut MessageBuf) -> Result<(), Status> {
-        self.recv_deadline(buf, Time::INFINITE)
+        self.recv_deadline(buf, Deadline::INFINITE)
     }
 
     /// [`Channel::recv`] with a deadline.
     ///
     /// # Errors
     /// As [`Channel::recv`], and `TIMED_OUT`.
-    pub fn recv_deadline(&self, buf: &mut MessageBuf, deadline: Time) -> Result<(), Status> {
+    pub fn recv_deadline(
+        &self,
+        buf: &mut MessageBuf,
+        deadline: impl Into<Deadline>,
+    ) -> Result<(), Status> {
+        let deadline = deadline.into().to_time();
         loop {
             match self.try_read(buf) {
                 Err(Status::SHOULD_WAIT) => {
@@ -160,7 +165,7 @@ impl Channel {
     #[doc(alias = "mx_channel_call")]
     pub fn call(
         &self,
-        deadline: Time,
+        deadline: impl Into<Deadline>,
         bytes: &[u8],
         handles: &mut Vec<Handle>,
         buf: &mut MessageBuf,
@@ -170,7 +175,7 @@ impl Channel {
         let result = sys::channel_call(
             self.raw_handle(),
             0,
-            deadline,
+            deadline.into().to_time(),
             bytes,
             &raw[..],
             &mut VecSink(&mut buf.bytes),

@@ -12,11 +12,12 @@ mod channel;
 mod event;
 mod port;
 mod socket;
+mod time;
 
 use core::marker::PhantomData;
 
 use mx_core::abi::{HandleBasicInfo, WaitItem as RawWaitItem, HANDLE_INVALID};
-use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};
+use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status};
 
 use crate::sys;
 
@@ -24,6 +25,7 @@ pub use channel::{Channel, ChannelCall, MessageBuf, ReadError};
 pub use event::{Event, EventPair};
 pub use port::{Packet, PacketContents, Port, SignalPacket, UserPacket, WaitAsyncOpts};
 pub use socket::{Socket, SocketOpts};
+pub use time::{ClockId, Deadline, TimeExt};
 
 /// An owned handle: dropping it closes it.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -110,8 +112,13 @@ pub trait AsHandleRef {
     /// # Errors
     /// As [`sys::object_wait_one`]; use that function to see the signals
     /// observed by a wait that timed out or was cancelled.
-    fn wait_handle(&self, signals: Signals, deadline: Time) -> Result<Signals, Status> {
-        sys::object_wait_one(self.raw_handle(), signals, deadline).map_err(Status::from)
+    fn wait_handle(
+        &self,
+        signals: Signals,
+        deadline: impl Into<Deadline>,
+    ) -> Result<Signals, Status> {
+        sys::object_wait_one(self.raw_handle(), signals, deadline.into().to_time())
+            .map_err(Status::from)
     }
 
     /// Clears then sets user signals on the object ([`sys::object_signal`]).
@@ -296,7 +303,11 @@ pub struct WaitItem<'a> {
 ///
 /// # Errors
 /// As [`sys::object_wait_many`].
-pub fn object_wait_many(items: &mut [WaitItem<'_>], deadline: Time) -> Result<(), Status> {
+pub fn object_wait_many(
+    items: &mut [WaitItem<'_>],
+    deadline: impl Into<Deadline>,
+) -> Result<(), Status> {
+    let deadline = deadline.into().to_time();
     let mut raw: Vec<RawWaitItem> = Vec::new();
     raw.try_reserve_exact(items.len())?;
     raw.extend(items.iter().map(|item| RawWaitItem {

@@ -1,9 +1,9 @@
 //! [`Port`], [`Packet`] and asynchronous waits.
 
 use mx_core::abi::{PortPacket, PKT_TYPE_SIGNAL_ONE, PKT_TYPE_SIGNAL_REP, PKT_TYPE_USER};
-use mx_core::{Signals, Status, Time};
+use mx_core::{Signals, Status};
 
-use super::{handle_type, AsHandleRef, Handle};
+use super::{handle_type, AsHandleRef, Deadline, Handle};
 use crate::sys;
 
 /// A port: a queue of packets, filled by [`Port::queue`] and by asynchronous
@@ -59,8 +59,8 @@ impl Port {
     ///
     /// # Errors
     /// As [`sys::port_wait`]: `TIMED_OUT`, `CANCELED`, ...
-    pub fn wait(&self, deadline: Time) -> Result<Packet, Status> {
-        sys::port_wait(self.raw_handle(), deadline, 0).map(Packet::from_raw)
+    pub fn wait(&self, deadline: impl Into<Deadline>) -> Result<Packet, Status> {
+        sys::port_wait(self.raw_handle(), deadline.into().to_time(), 0).map(Packet::from_raw)
     }
 
     /// Ends the asynchronous waits made through `source` with `key` and

@@ -6,7 +6,7 @@ use mx_core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
 use mx_core::socket::SOCKET_CAPACITY;
 use mx_core::{Signals, Status, Time};
 
-use super::{handle_type, AsHandleRef, Handle, Peered};
+use super::{handle_type, AsHandleRef, Deadline, Handle, Peered};
 use crate::sys;
 
 /// The mode of a new socket.
@@ -131,14 +131,15 @@ impl Socket {
     /// - `PEER_CLOSED`, `BAD_STATE`, and the handle errors of
     ///   [`sys::socket_write`].
     pub fn send(&self, bytes: &[u8]) -> Result<(), Status> {
-        self.send_deadline(bytes, Time::INFINITE)
+        self.send_deadline(bytes, Deadline::INFINITE)
     }
 
     /// [`Socket::send`] with a deadline.
     ///
     /// # Errors
     /// As [`Socket::send`], and `TIMED_OUT` (a stream may have written part).
-    pub fn send_deadline(&self, bytes: &[u8], deadline: Time) -> Result<(), Status> {
+    pub fn send_deadline(&self, bytes: &[u8], deadline: impl Into<Deadline>) -> Result<(), Status> {
+        let deadline = deadline.into().to_time();
         let raw = self.raw_handle();
         let mut sent = 0;
         loop {
@@ -168,14 +169,19 @@ impl Socket {
     /// `PEER_CLOSED` once the peer is done writing and everything was read;
     /// the handle errors of [`sys::socket_read`].
     pub fn recv(&self, bytes: &mut [u8]) -> Result<usize, Status> {
-        self.recv_deadline(bytes, Time::INFINITE)
+        self.recv_deadline(bytes, Deadline::INFINITE)
     }
 
     /// [`Socket::recv`] with a deadline.
     ///
     /// # Errors
     /// As [`Socket::recv`], and `TIMED_OUT`.
-    pub fn recv_deadline(&self, bytes: &mut [u8], deadline: Time) -> Result<usize, Status> {
+    pub fn recv_deadline(
+        &self,
+        bytes: &mut [u8],
+        deadline: impl Into<Deadline>,
+    ) -> Result<usize, Status> {
+        let deadline = deadline.into().to_time();
         loop {
             match self.try_read(bytes) {
                 Err(Status::SHOULD_WAIT) => {
