@@ -331,6 +331,65 @@ fn async_reader_wakes_with_end_of_file_or_canceled() {
 }
 
 // ---------------------------------------------------------------------------
+// Readiness: readable, writable, and the halves
+
+#[test]
+fn readable_sleeps_until_data_arrives() {
+    on_both_runtimes("readable", || async {
+        for half in [false, true] {
+            let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
+            let (_b, result) = sleeps_until(
+                &format!("readable, empty, through a split half: {half}"),
+                async move {
+                    let b = AsyncSocket::new(b);
+                    if half {
+                        let (rx, tx) = b.into_split();
+                        let r = rx.readable().await;
+                        tx.forget();
+                        (None, r)
+                    } else {
+                        let r = b.readable().await;
+                        (Some(b), r)
+                    }
+                },
+                async {
+                    a.try_write(b"late").unwrap();
+                },
+            )
+            .await;
+            assert_eq!(result, Ok(()));
+        }
+    });
+}
+
+#[test]
+fn writable_sleeps_while_full_even_when_the_peer_half_closed() {
+    on_both_runtimes("writable", || async {
+        for half_closed_peer in [false, true] {
+            let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
+            if half_closed_peer {
+                // PEER_CLOSED is asserted on a, which can still write.
+                b.half_close().unwrap();
+            }
+            let first = fill_stream(&a, 7);
+            let mut b = AsyncSocket::new(b);
+            let (a, result) = sleeps_until(
+                &format!("writable, full, peer half-closed: {half_closed_peer}"),
+                async move {
+                    let (rx, tx) = AsyncSocket::new(a).into_split();
+                    let r = tx.writable().await;
+                    (rx.reunite(tx).unwrap(), r)
+                },
+                async { assert_eq!(read_n(&mut b, 100).await, first[..100]) },
+            )
+            .await;
+            assert_eq!(result, Ok(()));
+            assert_eq!(a.try_write(&[0u8; 200]), Ok(100));
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
 // OnSignals
 
 #[test]
