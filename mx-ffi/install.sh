@@ -16,12 +16,17 @@
 #   NO_BUILD=1  do not run cargo; install what the build directory holds
 #   BUILD_DIR   where libmagenta.{so,a} are (default
 #               ${CARGO_TARGET_DIR:-<repo>/target}/$PROFILE)
+#   NO_RPATH=1  leave -Wl,-rpath,$LIBDIR out of magenta.pc's Libs (it is
+#               there unless LIBDIR is one of the loader's own directories,
+#               /usr/lib, /usr/lib64, /lib, /lib64, /usr/lib/<triplet>)
 #
 # Then:
 #   cc prog.c $(pkg-config --cflags --libs magenta)                    # shared
 #   cc -static prog.c $(pkg-config --static --cflags --libs magenta)   # static
-# (If PREFIX is not a system prefix, set PKG_CONFIG_PATH=$LIBDIR/pkgconfig,
-# and for the shared library add -Wl,-rpath,$LIBDIR or set LD_LIBRARY_PATH.)
+# If PREFIX is outside pkg-config's search path, first
+#   export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
+# The rpath in magenta.pc lets a shared program find libmagenta.so at run
+# time without LD_LIBRARY_PATH.
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +46,15 @@ for lib in libmagenta.so libmagenta.a; do
     fi
 done
 
+# Programs linked with -lmagenta find the library at run time through this.
+case "$LIBDIR" in
+    /usr/lib | /usr/lib64 | /lib | /lib64 | /usr/lib/*-linux-gnu*) rpath= ;;
+    *) rpath='-Wl,-rpath,${libdir}' ;;
+esac
+if [ "${NO_RPATH:-0}" = 1 ]; then
+    rpath=
+fi
+
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
 
 install -d "$DESTDIR$LIBDIR/pkgconfig" "$DESTDIR$PREFIX/include/magenta/syscalls"
@@ -52,6 +66,7 @@ install -m 644 "$BUILD_DIR/libmagenta.a" "$DESTDIR$LIBDIR/libmagenta.a"
     install -m 644 "$repo/include/magenta/$header" "$DESTDIR$PREFIX/include/magenta/$header"
 done
 sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@LIBDIR@|$LIBDIR|g" -e "s|@VERSION@|$version|g" \
+    -e "s| *@RPATH@|${rpath:+ $rpath}|" \
     "$repo/mx-ffi/magenta.pc.in" > "$DESTDIR$LIBDIR/pkgconfig/magenta.pc"
 chmod 644 "$DESTDIR$LIBDIR/pkgconfig/magenta.pc"
 

@@ -154,25 +154,78 @@ pub const WAIT_MANY_MAX_ITEMS: usize = 1024;
 
 /// `mx_time_t`: an absolute time in nanoseconds on the monotonic clock, or
 /// [`Time::INFINITE`].
+///
+/// Durations are `core::time::Duration` (`std::time::Duration`): a `Time`
+/// plus or minus a `Duration` is a `Time`, and the difference of two times
+/// is a `Duration`. The arithmetic saturates instead of overflowing or
+/// panicking, because its usual result is a deadline: past the end of the
+/// clock is [`Time::INFINITE`] (never), before its start is [`Time::ZERO`]
+/// (already passed), and `INFINITE` stays `INFINITE` whatever is added or
+/// taken away.
+///
+/// Reading the clock needs the operating system, so it lives in `mx`
+/// (`mx::TimeExt`: `Time::now()`, `Time::after(duration)`,
+/// `Time::get(clock)`, `time.sleep()`); this crate has no clock.
+///
+/// ```
+/// use core::time::Duration;
+/// use mx_core::Time;
+///
+/// let start = Time::from_nanos(1_000);
+/// let deadline = start + Duration::from_micros(2);
+/// assert_eq!(deadline, Time::from_nanos(3_000));
+/// assert_eq!(deadline - start, Duration::from_micros(2));
+/// assert_eq!(start - deadline, Duration::ZERO); // saturates, like `Instant`
+/// assert_eq!(Time::INFINITE + Duration::from_secs(1), Time::INFINITE);
+/// assert_eq!(start - Duration::MAX, Time::ZERO);
+/// assert_eq!(deadline.into_nanos(), 3_000);
+/// ```
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[repr(transparent)]
 pub struct Time(pub u64);
 
 impl Time {
     /// `MX_TIME_INFINITE`: never.
+    #[doc(alias = "MX_TIME_INFINITE")]
     pub const INFINITE: Time = Time(u64::MAX);
     /// The start of the clock; as a deadline, "do not block".
     pub const ZERO: Time = Time(0);
+
+    /// The time `nanos` nanoseconds after the clock's start.
+    pub const fn from_nanos(nanos: u64) -> Time {
+        Time(nanos)
+    }
 
     /// Nanoseconds since the clock's start.
     pub const fn into_nanos(self) -> u64 {
         self.0
     }
 
-    /// `self + d`, saturating at [`Time::INFINITE`].
+    /// Whether this is [`Time::INFINITE`].
+    pub const fn is_infinite(self) -> bool {
+        self.0 == u64::MAX
+    }
+
+    /// `self + d`, saturating at [`Time::INFINITE`] (also what `+` does).
     pub fn saturating_add(self, d: Duration) -> Time {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         Time(self.0.saturating_add(ns))
+    }
+
+    /// `self - d`, saturating at [`Time::ZERO`]; [`Time::INFINITE`] stays
+    /// `INFINITE` (also what `-` does).
+    pub fn saturating_sub(self, d: Duration) -> Time {
+        if self.is_infinite() {
+            return self;
+        }
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Time(self.0.saturating_sub(ns))
+    }
+
+    /// How long after `earlier` this time is; zero if `earlier` is later
+    /// (also what `-` between two times does).
+    pub fn saturating_duration_since(self, earlier: Time) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
 
     /// How long from `now` until `self`; zero if `self` has passed, `None`
@@ -183,6 +236,45 @@ impl Time {
         } else {
             Some(Duration::from_nanos(self.0.saturating_sub(now.0)))
         }
+    }
+}
+
+impl core::ops::Add<Duration> for Time {
+    type Output = Time;
+
+    /// Saturates at [`Time::INFINITE`].
+    fn add(self, d: Duration) -> Time {
+        self.saturating_add(d)
+    }
+}
+
+impl core::ops::AddAssign<Duration> for Time {
+    fn add_assign(&mut self, d: Duration) {
+        *self = self.saturating_add(d);
+    }
+}
+
+impl core::ops::Sub<Duration> for Time {
+    type Output = Time;
+
+    /// Saturates at [`Time::ZERO`]; `INFINITE` stays `INFINITE`.
+    fn sub(self, d: Duration) -> Time {
+        self.saturating_sub(d)
+    }
+}
+
+impl core::ops::SubAssign<Duration> for Time {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = self.saturating_sub(d);
+    }
+}
+
+impl core::ops::Sub<Time> for Time {
+    type Output = Duration;
+
+    /// Zero if `earlier` is later, like `std::time::Instant`.
+    fn sub(self, earlier: Time) -> Duration {
+        self.saturating_duration_since(earlier)
     }
 }
 
@@ -238,6 +330,23 @@ mod tests {
         );
         assert_eq!(Time(4).remaining_since(Time(10)), Some(Duration::ZERO));
         assert_eq!(Time::INFINITE.remaining_since(Time(10)), None);
+    }
+
+    #[test]
+    fn time_operators_saturate() {
+        let second = Duration::from_secs(1);
+        assert_eq!(Time(5) + Duration::from_nanos(7), Time(12));
+        assert_eq!(Time(u64::MAX - 1) + second, Time::INFINITE);
+        assert_eq!(Time::INFINITE - second, Time::INFINITE);
+        assert_eq!(Time(5) - second, Time::ZERO);
+        assert_eq!(Time(2_000_000_000) - second, Time(1_000_000_000));
+        assert_eq!(Time(12) - Time(5), Duration::from_nanos(7));
+        assert_eq!(Time(5) - Time(12), Duration::ZERO);
+        let mut t = Time::ZERO;
+        t += second;
+        t -= Duration::from_millis(1);
+        assert_eq!(t, Time::from_nanos(999_000_000));
+        assert!(Time::INFINITE.is_infinite() && !t.is_infinite());
     }
 
     #[test]

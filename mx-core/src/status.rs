@@ -201,26 +201,95 @@ impl From<alloc::collections::TryReserveError> for Status {
 
 #[cfg(feature = "std")]
 impl Status {
-    /// The closest `std::io::ErrorKind`.
+    /// The `std::io::ErrorKind` of this status: the one mapping behind every
+    /// `io::Error` these crates make (`From<Status> for io::Error`, `?` from a
+    /// `Status` in a function returning `io::Result`, `std::io::Read` and
+    /// `Write` for `mx::api::Socket`, tokio's `AsyncRead` and `AsyncWrite` in
+    /// `mx-tokio`). The `io::Error` carries the status itself, so nothing is
+    /// lost: `error.get_ref()` and `downcast_ref::<Status>()` give it back.
+    ///
+    /// | status | `io::ErrorKind` | why |
+    /// |---|---|---|
+    /// | `SHOULD_WAIT` | `WouldBlock` | `EAGAIN` |
+    /// | `TIMED_OUT`, `IO_MISSED_DEADLINE` | `TimedOut` | `ETIMEDOUT` |
+    /// | `PEER_CLOSED` | `BrokenPipe` | a write to a closed peer (`EPIPE`); readers see end of file before it comes to this |
+    /// | `BAD_STATE` | `BrokenPipe` | on an I/O path, a write after this end's half-close: writing to a shut stream, as `EPIPE` after `shutdown(SHUT_WR)` |
+    /// | `INVALID_ARGS`, `OUT_OF_RANGE`, `WRONG_TYPE`, `BUFFER_TOO_SMALL` | `InvalidInput` | `EINVAL`: an argument is wrong (a datagram longer than the socket's capacity is `OUT_OF_RANGE`) |
+    /// | `NO_MEMORY` | `OutOfMemory` | `ENOMEM` |
+    /// | `ACCESS_DENIED` | `PermissionDenied` | `EACCES` |
+    /// | `NOT_FOUND` | `NotFound` | `ENOENT` |
+    /// | `ALREADY_EXISTS` | `AlreadyExists` | `EEXIST` |
+    /// | `NOT_SUPPORTED`, `PROTOCOL_NOT_SUPPORTED` | `Unsupported` | `ENOSYS`, `EPROTONOSUPPORT` |
+    /// | `UNAVAILABLE` | `ResourceBusy` | `EBUSY` |
+    /// | `CONNECTION_REFUSED`, `CONNECTION_RESET`, `CONNECTION_ABORTED`, `NOT_CONNECTED`, `ADDRESS_IN_USE` | the kind of the same name (`AddrInUse` for the last) | |
+    /// | `ADDRESS_UNREACHABLE` | `HostUnreachable` | `EHOSTUNREACH` |
+    /// | `NOT_DIR`, `NOT_EMPTY`, `NO_SPACE`, `FILE_BIG`, `BAD_PATH` | `NotADirectory`, `DirectoryNotEmpty`, `StorageFull`, `FileTooLarge`, `InvalidFilename` | the file-system errnos |
+    /// | `IO_DATA_INTEGRITY` | `InvalidData` | |
+    /// | every other code, known or not (`BAD_HANDLE`, `CANCELED`, `INTERNAL`, `NO_RESOURCES`, `CALL_FAILED`, ...) | `Other` | no errno says the same |
+    ///
+    /// `CANCELED` (the handle was closed during a wait) is deliberately not
+    /// `Interrupted`: `read_exact` and `write_all` retry `Interrupted`, and
+    /// the retry would only find the handle gone.
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use mx_core::Status;
+    ///
+    /// assert_eq!(Status::SHOULD_WAIT.io_kind(), ErrorKind::WouldBlock);
+    /// assert_eq!(Status::PEER_CLOSED.io_kind(), ErrorKind::BrokenPipe);
+    /// assert_eq!(Status::BAD_STATE.io_kind(), ErrorKind::BrokenPipe);
+    /// assert_eq!(Status::BAD_HANDLE.io_kind(), ErrorKind::Other);
+    ///
+    /// // `?` in an io::Result function uses the same mapping.
+    /// fn half_closed_write() -> std::io::Result<()> {
+    ///     Err(Status::BAD_STATE)?
+    /// }
+    /// assert_eq!(half_closed_write().unwrap_err().kind(), ErrorKind::BrokenPipe);
+    /// ```
     pub fn io_kind(self) -> std::io::ErrorKind {
         use std::io::ErrorKind;
         match self {
             Status::SHOULD_WAIT => ErrorKind::WouldBlock,
-            Status::TIMED_OUT => ErrorKind::TimedOut,
-            Status::PEER_CLOSED => ErrorKind::BrokenPipe,
-            Status::INVALID_ARGS | Status::OUT_OF_RANGE => ErrorKind::InvalidInput,
+            Status::TIMED_OUT | Status::IO_MISSED_DEADLINE => ErrorKind::TimedOut,
+            Status::PEER_CLOSED | Status::BAD_STATE => ErrorKind::BrokenPipe,
+            Status::INVALID_ARGS
+            | Status::OUT_OF_RANGE
+            | Status::WRONG_TYPE
+            | Status::BUFFER_TOO_SMALL => ErrorKind::InvalidInput,
             Status::NO_MEMORY => ErrorKind::OutOfMemory,
             Status::ACCESS_DENIED => ErrorKind::PermissionDenied,
             Status::NOT_FOUND => ErrorKind::NotFound,
             Status::ALREADY_EXISTS => ErrorKind::AlreadyExists,
-            Status::NOT_SUPPORTED => ErrorKind::Unsupported,
+            Status::NOT_SUPPORTED | Status::PROTOCOL_NOT_SUPPORTED => ErrorKind::Unsupported,
+            Status::UNAVAILABLE => ErrorKind::ResourceBusy,
+            Status::CONNECTION_REFUSED => ErrorKind::ConnectionRefused,
+            Status::CONNECTION_RESET => ErrorKind::ConnectionReset,
+            Status::CONNECTION_ABORTED => ErrorKind::ConnectionAborted,
+            Status::NOT_CONNECTED => ErrorKind::NotConnected,
+            Status::ADDRESS_IN_USE => ErrorKind::AddrInUse,
+            Status::ADDRESS_UNREACHABLE => ErrorKind::HostUnreachable,
+            Status::NOT_DIR => ErrorKind::NotADirectory,
+            Status::NOT_EMPTY => ErrorKind::DirectoryNotEmpty,
+            Status::NO_SPACE => ErrorKind::StorageFull,
+            Status::FILE_BIG => ErrorKind::FileTooLarge,
+            Status::BAD_PATH => ErrorKind::InvalidFilename,
+            Status::IO_DATA_INTEGRITY => ErrorKind::InvalidData,
             _ => ErrorKind::Other,
         }
     }
 }
 
-/// An `io::Error` of the closest kind that carries the `Status` (recover it
-/// with `error.get_ref()` and `downcast_ref::<Status>()`).
+/// An `io::Error` of kind [`Status::io_kind`] that carries the `Status`
+/// (recover it with `error.get_ref()` and `downcast_ref::<Status>()`).
+///
+/// ```
+/// use mx_core::Status;
+///
+/// let error = std::io::Error::from(Status::TIMED_OUT);
+/// assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+/// let status = error.get_ref().and_then(|e| e.downcast_ref::<Status>());
+/// assert_eq!(status, Some(&Status::TIMED_OUT));
+/// ```
 #[cfg(feature = "std")]
 impl From<Status> for std::io::Error {
     fn from(status: Status) -> std::io::Error {
@@ -251,6 +320,23 @@ mod tests {
             alloc::format!("{:?}", Status::PEER_CLOSED),
             "MX_ERR_PEER_CLOSED"
         );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn io_kinds_follow_one_table() {
+        use std::io::ErrorKind;
+        assert_eq!(Status::BAD_STATE.io_kind(), ErrorKind::BrokenPipe);
+        assert_eq!(Status::PEER_CLOSED.io_kind(), ErrorKind::BrokenPipe);
+        assert_eq!(Status::CANCELED.io_kind(), ErrorKind::Other);
+        assert_eq!(Status::from_raw(-1234).io_kind(), ErrorKind::Other);
+        for &status in Status::ALL_ERRORS {
+            let error = std::io::Error::from(status);
+            assert_eq!(error.kind(), status.io_kind(), "{status:?}");
+            assert_ne!(error.kind(), ErrorKind::Interrupted, "{status:?}");
+            let inner = error.get_ref().and_then(|e| e.downcast_ref::<Status>());
+            assert_eq!(inner, Some(&status));
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The C examples of `examples/c/`, and the way a C programmer gets them
-//! built: `mx-ffi/install.sh`, `magenta.pc` and the examples' Makefile.
+//! The C examples of `examples/c/`, and the ways a C programmer gets them
+//! built: the examples' Makefile against the repository itself (a fresh
+//! clone, nothing installed), and `mx-ffi/install.sh` with `magenta.pc`.
 
 mod common;
 
@@ -74,6 +75,91 @@ fn stream_copy_copies_stdin_to_stdout() {
     }
 }
 
+/// The cargo profile of the current build, as the Makefile's `PROFILE`
+/// (the name of its directory under the target directory).
+fn profile() -> String {
+    library_dir()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The dynamic loader's view of `program`, without cargo's
+/// `LD_LIBRARY_PATH` (which names the build tree).
+fn ldd(program: &Path) -> String {
+    let output = run_ok(
+        Command::new("ldd")
+            .arg(program)
+            .env_remove("LD_LIBRARY_PATH"),
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn make_check_builds_against_the_repository_with_nothing_installed() {
+    assert!(
+        have("make"),
+        "make is needed to test the examples' Makefile"
+    );
+    // As from a fresh clone: no PKG_CONFIG_PATH, no LD_LIBRARY_PATH, and no
+    // pkg-config at all (PKG_CONFIG=false fails if the Makefile asks it).
+    // The Makefile runs cargo itself, for the current build's profile and
+    // target directory (up to date already, so a no-op here; from a fresh
+    // clone it builds target/release).
+    let dir = scratch("fresh-clone");
+    let output = run_ok(
+        Command::new("make")
+            .arg("-C")
+            .arg(examples())
+            .arg(format!("O={}", dir.display()))
+            .arg(format!("PROFILE={}", profile()))
+            .arg("check")
+            .env("CARGO_TARGET_DIR", library_dir().parent().unwrap())
+            .env("PKG_CONFIG", "false")
+            .env_remove("PKG_CONFIG_PATH")
+            .env_remove("MAGENTA")
+            .env_remove("LD_LIBRARY_PATH"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("examples: ok"), "{stdout}");
+    assert!(
+        stdout.contains("cargo build"),
+        "make did not build the library: {stdout}"
+    );
+    // The shared programs find the tree's libmagenta.so through their rpath.
+    let ldd = ldd(&dir.join("stream_copy"));
+    let expected = library_dir().join("libmagenta.so");
+    assert!(ldd.contains(&expected.display().to_string()), "{ldd}");
+    assert!(dir.join("datagram_pipeline-static").is_file());
+}
+
+#[test]
+fn make_with_pkg_config_and_no_magenta_pc_says_what_to_set() {
+    assert!(have("make") && have("pkg-config"));
+    let dir = scratch("no-pc");
+    let empty = dir.join("pkgconfig");
+    std::fs::create_dir_all(&empty).unwrap();
+    let output = Command::new("make")
+        .arg("-C")
+        .arg(examples())
+        .arg(format!("O={}", dir.display()))
+        .arg("MAGENTA=pkg-config")
+        .env("PKG_CONFIG_PATH", &empty)
+        .env("PKG_CONFIG_LIBDIR", &empty)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig"),
+        "{stderr}"
+    );
+    assert!(!dir.join("stream_copy").exists());
+}
+
 /// `command` exists on this machine.
 fn have(command: &str) -> bool {
     Command::new(command).arg("--version").output().is_ok()
@@ -134,20 +220,43 @@ fn install_then_build_the_examples_with_pkg_config_and_make() {
             .arg("-C")
             .arg(examples())
             .arg(format!("O={}", build_dir.display()))
+            .arg("MAGENTA=pkg-config")
             .arg("check")
             .env("PKG_CONFIG_PATH", &pkg_config_path)
             .env_remove("LD_LIBRARY_PATH"),
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("examples: ok"));
     // The shared build uses the installed shared library.
-    let ldd = run_ok(
-        Command::new("ldd")
-            .arg(build_dir.join("stream_copy"))
-            .env_remove("LD_LIBRARY_PATH"),
-    );
-    let ldd = String::from_utf8_lossy(&ldd.stdout);
-    assert!(
-        ldd.contains(&prefix.join("lib/libmagenta.so").display().to_string()),
-        "{ldd}"
-    );
+    let installed = prefix.join("lib/libmagenta.so").display().to_string();
+    let found = ldd(&build_dir.join("stream_copy"));
+    assert!(found.contains(&installed), "{found}");
+
+    // The README's command, with nothing but pkg-config's flags: magenta.pc
+    // carries the rpath, so the program starts without LD_LIBRARY_PATH.
+    assert!(flags.contains("-Wl,-rpath,"), "{flags}");
+    let program = dir.join("stream_copy_pc");
+    let mut cc = Command::new("cc");
+    cc.arg(examples().join("stream_copy.c"))
+        .arg("-o")
+        .arg(&program)
+        .args(flags.split_whitespace())
+        .arg("-lpthread");
+    run_ok(&mut cc);
+    let found = ldd(&program);
+    assert!(found.contains(&installed), "{found}");
+    let mut child = Command::new(&program)
+        .env_remove("LD_LIBRARY_PATH")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"through the rpath")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.stdout, b"through the rpath");
 }

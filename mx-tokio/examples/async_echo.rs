@@ -38,7 +38,7 @@ async fn serve(mut socket: AsyncSocket) -> std::io::Result<u64> {
 
 /// Sends `messages` lines through `socket` and checks the echo.
 async fn client(id: usize, socket: AsyncSocket, messages: usize) -> std::io::Result<usize> {
-    let (mut reader, mut writer) = tokio::io::split(socket);
+    let (mut reader, mut writer) = socket.into_split();
     let mut expected = Vec::new();
     for i in 0..messages {
         expected.extend_from_slice(format!("client {id} message {i}\n").as_bytes());

@@ -105,7 +105,7 @@ async fn sleeps_until<T: Send + 'static>(
 /// Fills `a`'s outbox with `pattern(CAP, seed)`.
 fn fill_stream(a: &Socket, seed: u8) -> Vec<u8> {
     let data = pattern(CAP, seed);
-    assert_eq!(a.write(&data), Ok(CAP));
+    assert_eq!(a.try_write(&data), Ok(CAP));
     data
 }
 
@@ -221,10 +221,10 @@ fn async_datagram_sender_sleeps_while_its_datagram_does_not_fit() {
             let chunk = vec![7u8; 1000];
             let mut queued = 0;
             while CAP - queued >= 1010 {
-                a.write(&chunk).unwrap();
+                a.try_write(&chunk).unwrap();
                 queued += 1000;
             }
-            a.write(&chunk[..CAP - queued - 10]).unwrap();
+            a.try_write(&chunk[..CAP - queued - 10]).unwrap();
             assert!(a
                 .wait_handle(Signals::WRITABLE, mx::Time::ZERO)
                 .is_ok_and(|s| s.contains(Signals::WRITABLE)));
@@ -247,7 +247,7 @@ fn async_datagram_sender_sleeps_while_its_datagram_does_not_fit() {
             assert_eq!(result, Ok(()));
             let mut buf = [0u8; 2000];
             let mut last = Vec::new();
-            while let Ok(n) = b.get_ref().read(&mut buf) {
+            while let Ok(n) = b.get_ref().try_read(&mut buf) {
                 last = buf[..n].to_vec();
             }
             assert_eq!(last, expected);
@@ -288,7 +288,7 @@ fn async_reader_sleeps_until_data_arrives() {
                     (b, buf[..n].to_vec())
                 },
                 async {
-                    a.write(b"late").unwrap();
+                    a.try_write(b"late").unwrap();
                 },
             )
             .await;
@@ -326,6 +326,65 @@ fn async_reader_wakes_with_end_of_file_or_canceled() {
             } else {
                 assert_eq!(got, Ok(0), "end of file");
             }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Readiness: readable, writable, and the halves
+
+#[test]
+fn readable_sleeps_until_data_arrives() {
+    on_both_runtimes("readable", || async {
+        for half in [false, true] {
+            let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
+            let (_b, result) = sleeps_until(
+                &format!("readable, empty, through a split half: {half}"),
+                async move {
+                    let b = AsyncSocket::new(b);
+                    if half {
+                        let (rx, tx) = b.into_split();
+                        let r = rx.readable().await;
+                        tx.forget();
+                        (None, r)
+                    } else {
+                        let r = b.readable().await;
+                        (Some(b), r)
+                    }
+                },
+                async {
+                    a.try_write(b"late").unwrap();
+                },
+            )
+            .await;
+            assert_eq!(result, Ok(()));
+        }
+    });
+}
+
+#[test]
+fn writable_sleeps_while_full_even_when_the_peer_half_closed() {
+    on_both_runtimes("writable", || async {
+        for half_closed_peer in [false, true] {
+            let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
+            if half_closed_peer {
+                // PEER_CLOSED is asserted on a, which can still write.
+                b.half_close().unwrap();
+            }
+            let first = fill_stream(&a, 7);
+            let mut b = AsyncSocket::new(b);
+            let (a, result) = sleeps_until(
+                &format!("writable, full, peer half-closed: {half_closed_peer}"),
+                async move {
+                    let (rx, tx) = AsyncSocket::new(a).into_split();
+                    let r = tx.writable().await;
+                    (rx.reunite(tx).unwrap(), r)
+                },
+                async { assert_eq!(read_n(&mut b, 100).await, first[..100]) },
+            )
+            .await;
+            assert_eq!(result, Ok(()));
+            assert_eq!(a.try_write(&[0u8; 200]), Ok(100));
         }
     });
 }

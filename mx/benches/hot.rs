@@ -34,8 +34,8 @@ fn write_read(c: &mut Criterion) {
         let mut buf = [0u8; 64];
         group.bench_function(name, |bench| {
             bench.iter(|| {
-                a.write(black_box(&message)).expect("write");
-                let n = b.read(black_box(&mut buf)).expect("read");
+                a.try_write(black_box(&message)).expect("write");
+                let n = b.try_read(black_box(&mut buf)).expect("read");
                 debug_assert_eq!(n, 64);
             });
         });
@@ -154,7 +154,7 @@ fn wait_wake(c: &mut Criterion) {
             );
             // Take back the byte that released the helper.
             let mut byte = [0u8];
-            while x.read(&mut byte).is_ok() {}
+            while x.try_read(&mut byte).is_ok() {}
             took
         });
     });

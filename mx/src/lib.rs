@@ -6,6 +6,23 @@
 //! eventpairs and ports. The behaviour is specified in
 //! `docs/SPEC.md` in the repository.
 //!
+//! # Where to start
+//!
+//! - [`api`]: the safe API. Owned, typed handles ([`api::Socket`],
+//!   [`api::Channel`], [`api::Event`], [`api::EventPair`], [`api::Port`]),
+//!   `std::io::Read`/`Write` for sockets, waiting with a deadline that can
+//!   be a `std::time::Duration`. Its module docs say which calls block,
+//!   which signals each object has, and how to wait with a timeout.
+//! - [`Time`] and [`TimeExt`]: `Time::now()`, `Time::after(duration)`,
+//!   deadlines and their arithmetic.
+//! - [`Status`]: the result code of every call, and its one mapping to
+//!   `std::io::ErrorKind` ([`Status::io_kind`]).
+//! - [`sys`]: one function per `mx_*` system call, as C programs see them.
+//! - [`mx::core`](crate::core): the rest of Magenta's vocabulary (the
+//!   `mx-core` crate), such as [`mx::core::abi`](crate::core::abi) for the C
+//!   constants and structs.
+//! - In async code, the `mx-tokio` crate.
+//!
 //! # Layers
 //!
 //! ```text
@@ -18,10 +35,11 @@
 //!        mx-core: the rules, pure       mx-shm: the bytes, lock-free
 //! ```
 //!
-//! - [`mx_core`] (re-exported as [`core`]): the vocabulary ([`Status`],
-//!   [`Signals`], [`Rights`], ...) and every rule as pure functions and
-//!   state machines: what a write or read may do, signals, observer firing,
-//!   handle buckets, port queues. No locks, no `unsafe`, no `std`.
+//! - The `mx-core` crate, re-exported and documented here as
+//!   [`mx::core`](crate::core): the vocabulary ([`Status`], [`Signals`],
+//!   [`Rights`], ...) and every rule as pure functions and state machines:
+//!   what a write or read may do, signals, observer firing, handle buckets,
+//!   port queues. No locks, no `unsafe`, no `std`.
 //! - [`mx_shm`]: the lock-free parts, written for memory that may be shared
 //!   with another process: a socket direction's byte ring with cached
 //!   indices ([`mx_shm::Pipe`]), the biased gate that serialises each of its
@@ -68,17 +86,20 @@
 //! # Example
 //!
 //! ```
+//! use std::time::Duration;
 //! use mx::api::{AsHandleRef, Socket, SocketOpts};
-//! use mx::{Signals, Status, Time};
+//! use mx::{Signals, Status, Time, TimeExt};
 //!
 //! let (a, b) = Socket::create(SocketOpts::Datagram)?;
-//! assert_eq!(a.write(b"hello")?, 5);
-//! assert!(b.wait_handle(Signals::READABLE, Time::INFINITE)?.contains(Signals::READABLE));
+//! assert_eq!(a.try_write(b"hello")?, 5);        // never blocks
+//! let deadline = Time::after(Duration::from_secs(1));
+//! assert!(b.wait_handle(Signals::READABLE, deadline)?.contains(Signals::READABLE));
 //! let mut buf = [0u8; 16];
-//! let n = b.read(&mut buf)?;
+//! let n = b.try_read(&mut buf)?;
 //! assert_eq!(&buf[..n], b"hello");
 //! drop(a);
-//! assert_eq!(b.read(&mut buf), Err(Status::PEER_CLOSED));
+//! assert_eq!(b.try_read(&mut buf), Err(Status::PEER_CLOSED));
+//! assert_eq!(b.recv(&mut buf), Err(Status::PEER_CLOSED)); // blocks only while the peer is open
 //! # Ok::<(), Status>(())
 //! ```
 
@@ -91,6 +112,9 @@ pub mod sys;
 mod table;
 mod time;
 
+pub use api::TimeExt;
+// Inlined, so that `cargo doc -p mx --no-deps` documents `mx::core` too.
+#[doc(inline)]
 pub use mx_core as core;
 pub use mx_core::abi::{HandleBasicInfo, WaitItem, HANDLE_INVALID};
 pub use mx_core::{Koid, ObjectType, RawHandle, Rights, Signals, Status, Time};

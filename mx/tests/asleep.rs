@@ -37,8 +37,8 @@ fn status_of(e: &io::Error) -> Option<Status> {
 /// Fills `a`'s outbox (stream) with `pattern(CAP, seed)`.
 fn fill_stream(a: &Socket, seed: u8) -> Vec<u8> {
     let data = pattern(CAP, seed);
-    assert_eq!(a.write(&data), Ok(CAP));
-    assert_eq!(a.write(b"x"), Err(Status::SHOULD_WAIT));
+    assert_eq!(a.try_write(&data), Ok(CAP));
+    assert_eq!(a.try_write(b"x"), Err(Status::SHOULD_WAIT));
     data
 }
 
@@ -185,11 +185,11 @@ fn fill_datagrams(a: &Socket, room: usize) -> usize {
     let mut queued = 0;
     let chunk = vec![9u8; 1000];
     while CAP - queued > room + chunk.len() {
-        a.write(&chunk).unwrap();
+        a.try_write(&chunk).unwrap();
         queued += chunk.len();
     }
     let last = CAP - queued - room;
-    a.write(&chunk[..last]).unwrap();
+    a.try_write(&chunk[..last]).unwrap();
     queued + last
 }
 
@@ -224,7 +224,7 @@ fn datagram_writer_sleeps_while_its_datagram_does_not_fit_and_writable_stays() {
             // Everything before it, then the datagram, whole.
             let mut buf = vec![0u8; 2000];
             let mut last = Vec::new();
-            while let Ok(n) = b.read(&mut buf) {
+            while let Ok(n) = b.try_read(&mut buf) {
                 last = buf[..n].to_vec();
             }
             assert_eq!(last, expected);
@@ -290,7 +290,7 @@ fn reader_sleeps_until_data_arrives() {
                 &format!("{reader:?} reader, {mode:?}, slow peer"),
                 move || reader.read(b),
                 || {
-                    a.write(b"late").unwrap();
+                    a.try_write(b"late").unwrap();
                 },
             );
             assert_eq!(result, Ok(b"late".to_vec()));
@@ -309,7 +309,7 @@ fn reader_sleeps_when_its_own_end_is_half_closed_through_another_handle() {
             &format!("{reader:?} reader, own end half-closed elsewhere"),
             move || reader.read(b),
             || {
-                a.write(b"data").unwrap();
+                a.try_write(b"data").unwrap();
             },
         );
         assert_eq!(result, Ok(b"data".to_vec()));
@@ -432,7 +432,7 @@ fn port_wait_sleeps_until_a_packet_arrives() {
         "port_wait with an async wait on an empty socket",
         move || mx::sys::port_wait(raw, Time::INFINITE, 0),
         || {
-            a.write(b"x").unwrap();
+            a.try_write(b"x").unwrap();
         },
     );
     let packet = result.unwrap();

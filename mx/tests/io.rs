@@ -11,22 +11,23 @@ use std::thread;
 use std::time::Duration;
 
 use mx::api::{
-    object_wait_many, AsHandleRef, Event, EventPair, Handle, HandleBased, HandleRef, Peered,
-    Socket, SocketOpts, WaitItem,
+    object_wait_many, AsHandleRef, Channel, ClockId, Deadline, Event, EventPair, Handle,
+    HandleBased, HandleRef, MessageBuf, Packet, Peered, Port, Socket, SocketOpts, UserPacket,
+    WaitItem,
 };
 use mx::core::abi::INFO_HANDLE_VALID;
 use mx::sys;
-use mx::{ObjectType, Rights, Signals, Status, Time};
+use mx::{ObjectType, Rights, Signals, Status, Time, TimeExt};
 
 const CAP: usize = 257_024;
 
-/// A deadline no correct test reaches.
-fn far() -> Time {
-    sys::deadline_after(20_000_000_000)
+/// A timeout no correct test reaches.
+fn far() -> Duration {
+    Duration::from_secs(20)
 }
 
 fn after_ms(ms: u64) -> Time {
-    sys::deadline_after(ms * 1_000_000)
+    Time::after(Duration::from_millis(ms))
 }
 
 fn is_live(raw: mx::RawHandle) -> bool {
@@ -203,7 +204,7 @@ fn io_write_blocked_on_full_wakes_when_reader_reads() {
     let reader = thread::spawn(move || {
         thread::sleep(Duration::from_millis(100));
         let mut buf = vec![0u8; 1000];
-        assert_eq!(b.read(&mut buf), Ok(1000));
+        assert_eq!(b.try_read(&mut buf), Ok(1000));
         b
     });
     assert_eq!(Write::write(&mut a, &pattern(1, 5000)).unwrap(), 1000);
@@ -213,7 +214,7 @@ fn io_write_blocked_on_full_wakes_when_reader_reads() {
 #[test]
 fn io_write_blocked_on_full_then_own_end_half_closed_broken_pipe() {
     let (a, _b) = Socket::create(SocketOpts::Stream).unwrap();
-    a.write(&pattern(0, CAP)).unwrap();
+    a.try_write(&pattern(0, CAP)).unwrap();
     let other = a.duplicate_handle(Rights::SAME_RIGHTS).unwrap();
     let (tx, rx) = mpsc::channel();
     let writer = thread::spawn(move || {
@@ -294,7 +295,7 @@ fn socket_send_recv_datagram_round_trip() {
     assert_eq!(b.recv(&mut buf), Ok(70_000));
     assert_eq!(buf[..70_000], pattern(3, 70_000)[..]);
     // The empty send queued nothing.
-    assert_eq!(b.read(&mut buf), Err(Status::SHOULD_WAIT));
+    assert_eq!(b.try_read(&mut buf), Err(Status::SHOULD_WAIT));
 }
 
 #[test]
@@ -478,14 +479,14 @@ fn socket_send_to_closed_peer_peer_closed() {
 fn socket_nonblocking_calls_mirror_the_syscalls() {
     let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
     let mut buf = [0u8; 8];
-    assert_eq!(b.read(&mut buf), Err(Status::SHOULD_WAIT));
-    assert_eq!(a.write(b"abc"), Ok(3));
+    assert_eq!(b.try_read(&mut buf), Err(Status::SHOULD_WAIT));
+    assert_eq!(a.try_write(b"abc"), Ok(3));
     assert_eq!(b.outstanding_read_bytes(), Ok(3));
-    assert_eq!(b.read(&mut buf), Ok(3));
+    assert_eq!(b.try_read(&mut buf), Ok(3));
     a.half_close().unwrap();
     a.half_close().unwrap();
-    assert_eq!(a.write(b"x"), Err(Status::BAD_STATE));
-    assert_eq!(b.read(&mut buf), Err(Status::PEER_CLOSED));
+    assert_eq!(a.try_write(b"x"), Err(Status::BAD_STATE));
+    assert_eq!(b.try_read(&mut buf), Err(Status::PEER_CLOSED));
 }
 
 // ---------------------------------------------------------------------------
@@ -537,7 +538,7 @@ fn handle_based_duplicate_with_rights() {
         Rights::READ | Rights::DUPLICATE
     );
     assert_eq!(r.koid(), a.koid());
-    assert_eq!(r.write(b"x"), Err(Status::ACCESS_DENIED));
+    assert_eq!(r.try_write(b"x"), Err(Status::ACCESS_DENIED));
     assert!(!signals(&a).contains(Signals::LAST_HANDLE));
     assert_eq!(
         r.duplicate_handle(Rights::WRITE).unwrap_err(),
@@ -558,7 +559,7 @@ fn handle_based_replace_hands_the_handle_back_on_failure() {
     let r = err.handle;
     assert_eq!(r.raw_handle(), raw);
     assert!(is_live(raw));
-    assert_eq!(r.write(b"still mine"), Ok(10));
+    assert_eq!(r.try_write(b"still mine"), Ok(10));
 }
 
 #[test]
@@ -661,7 +662,7 @@ fn object_wait_many_api_fills_pending() {
     );
     assert_eq!(items[0].pending, Signals::WRITABLE | Signals::LAST_HANDLE);
     assert_eq!(items[1].pending, Signals::LAST_HANDLE);
-    a.write(b"x").unwrap();
+    a.try_write(b"x").unwrap();
     assert_eq!(object_wait_many(&mut items, far()), Ok(()));
     assert_eq!(
         items[0].pending,
@@ -676,7 +677,7 @@ fn object_wait_many_api_blocks_and_reports_errors() {
     let e = Event::create().unwrap();
     let writer = thread::spawn(move || {
         thread::sleep(Duration::from_millis(80));
-        a.write(b"go").unwrap();
+        a.try_write(b"go").unwrap();
         a
     });
     let mut items = [
@@ -707,4 +708,144 @@ fn object_wait_many_api_blocks_and_reports_errors() {
         object_wait_many(&mut [], Time::ZERO),
         Err(Status::TIMED_OUT)
     );
+}
+
+// ---------------------------------------------------------------------------
+// One mapping from Status to io::ErrorKind
+
+#[test]
+fn io_error_kind_is_the_same_through_every_path() {
+    // A write after this end's half-close: BAD_STATE, a write to a shut
+    // stream, BrokenPipe whichever way the error is made.
+    let (mut a, _b) = Socket::create(SocketOpts::Stream).unwrap();
+    a.half_close().unwrap();
+    let through_write = Write::write(&mut a, b"x").unwrap_err();
+    let through_question_mark = (|| -> io::Result<()> {
+        a.send(b"x")?;
+        Ok(())
+    })()
+    .unwrap_err();
+    let through_from = io::Error::from(Status::BAD_STATE);
+    for err in [&through_write, &through_question_mark, &through_from] {
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(status_of(err), Some(Status::BAD_STATE));
+    }
+    for &status in Status::ALL_ERRORS {
+        assert_eq!(io::Error::from(status).kind(), status.io_kind());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The natural std::io code does the natural thing
+
+#[test]
+fn io_read_method_with_the_trait_in_scope_blocks_and_reads_eof() {
+    // Written as for a UnixStream: `rx.read(&mut buf)?` is std::io::Read.
+    fn copy_all(mut rx: Socket) -> io::Result<Vec<u8>> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 3];
+        loop {
+            let n = rx.read(&mut buf)?;
+            if n == 0 {
+                return Ok(got);
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    let (mut tx, rx) = Socket::create(SocketOpts::Stream).unwrap();
+    let reader = thread::spawn(move || copy_all(rx));
+    thread::sleep(Duration::from_millis(50));
+    assert_eq!(tx.write(b"late bytes").unwrap(), 10);
+    drop(tx);
+    assert_eq!(reader.join().unwrap().unwrap(), b"late bytes");
+}
+
+// ---------------------------------------------------------------------------
+// Time and deadlines
+
+#[test]
+fn time_now_after_and_get_read_the_clocks() {
+    let before = sys::time_get(0);
+    let now = Time::now();
+    assert!(now >= before);
+    assert!(Time::get(ClockId::Monotonic) >= now);
+    let deadline = Time::after(Duration::from_millis(30));
+    assert!(deadline >= now + Duration::from_millis(30));
+    assert_eq!(Time::after(Duration::MAX), Time::INFINITE);
+    deadline.sleep();
+    assert!(Time::now() >= deadline);
+    // Past the start of 2020, in nanoseconds since the epoch.
+    assert!(Time::get(ClockId::Utc).into_nanos() > 1_577_836_800 * 1_000_000_000);
+    assert!(Time::get(ClockId::Thread) > Time::ZERO);
+    assert_eq!(ClockId::Thread.into_raw(), mx::core::abi::CLOCK_THREAD);
+}
+
+#[test]
+fn deadlines_are_times_durations_or_instants() {
+    let e = Event::create().unwrap();
+    let start = Time::now();
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Duration::from_millis(40)),
+        Err(Status::TIMED_OUT)
+    );
+    assert!(Time::now() - start >= Duration::from_millis(40));
+    let start = Time::now();
+    let instant = std::time::Instant::now() + Duration::from_millis(40);
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, instant),
+        Err(Status::TIMED_OUT)
+    );
+    assert!(Time::now() - start >= Duration::from_millis(39));
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Duration::ZERO),
+        Err(Status::TIMED_OUT)
+    );
+    assert_eq!(
+        e.wait_handle(Signals::USER_0, Deadline::At(Time::ZERO)),
+        Err(Status::TIMED_OUT)
+    );
+    e.signal_handle(Signals::NONE, Signals::USER_0).unwrap();
+    assert!(e
+        .wait_handle(Signals::USER_0, Deadline::INFINITE)
+        .unwrap()
+        .contains(Signals::USER_0));
+    assert_eq!(Deadline::from(Time::ZERO), Deadline::At(Time::ZERO));
+    assert_eq!(Deadline::INFINITE.to_time(), Time::INFINITE);
+    let past = std::time::Instant::now();
+    assert_eq!(Deadline::from(past), Deadline::After(Duration::ZERO));
+}
+
+#[test]
+fn every_blocking_call_takes_a_duration() {
+    let short = Duration::from_millis(20);
+    let (a, b) = Socket::create(SocketOpts::Datagram).unwrap();
+    assert_eq!(
+        b.recv_deadline(&mut [0u8; 4], short),
+        Err(Status::TIMED_OUT)
+    );
+    a.send(&pattern(0, CAP)).unwrap();
+    assert_eq!(a.send_deadline(b"x", short), Err(Status::TIMED_OUT));
+    let (c, d) = Channel::create().unwrap();
+    let mut buf = MessageBuf::new();
+    assert_eq!(d.recv_deadline(&mut buf, short), Err(Status::TIMED_OUT));
+    let mut reply = MessageBuf::with_max_capacity().unwrap();
+    let err = c
+        .call(short, &[1, 0, 0, 0], &mut Vec::new(), &mut reply)
+        .unwrap_err();
+    assert_eq!(err.status, Status::TIMED_OUT);
+    let port = Port::create().unwrap();
+    assert_eq!(port.wait(short), Err(Status::TIMED_OUT));
+    port.queue(&Packet::from_user_packet(
+        7,
+        Status::OK,
+        UserPacket::from_u64_array([1, 2, 3, 4]),
+    ))
+    .unwrap();
+    assert_eq!(port.wait(short).map(|p| p.key()), Ok(7));
+    let mut items = [WaitItem {
+        handle: d.as_handle_ref(),
+        waitfor: Signals::USER_0,
+        pending: Signals::NONE,
+    }];
+    assert_eq!(object_wait_many(&mut items, short), Err(Status::TIMED_OUT));
 }

@@ -171,7 +171,7 @@ fn stress_mixed_operations_lose_nothing() {
                         if done[k] {
                             continue;
                         }
-                        match socket.read(&mut buf) {
+                        match socket.try_read(&mut buf) {
                             Ok(n) => {
                                 progress = true;
                                 ops.fetch_add(1, Ordering::Relaxed);

@@ -323,7 +323,7 @@ fn threads_many_waiters_all_wake_on_one_write() {
         }
         barrier.wait();
         thread::sleep(Duration::from_millis(100));
-        assert_eq!(a.write(b"!"), Ok(1));
+        assert_eq!(a.try_write(b"!"), Ok(1));
         for j in joins {
             let observed = j.join().unwrap().expect("every waiter wakes");
             assert!(observed.contains(Signals::READABLE));
@@ -368,7 +368,7 @@ fn threads_blocked_writer_wakes_when_reader_drains() {
         }
         assert_eq!(writer.join().unwrap(), Ok(()));
     });
-    assert_eq!(b.read(&mut [0u8; 4]), Err(Status::SHOULD_WAIT));
+    assert_eq!(b.try_read(&mut [0u8; 4]), Err(Status::SHOULD_WAIT));
 }
 
 #[test]
@@ -449,7 +449,7 @@ fn threads_wait_many_woken_by_any_item() {
         let result = thread::scope(|scope| {
             let waiter = scope.spawn(|| sys::object_wait_many(&mut items, far()));
             thread::sleep(Duration::from_millis(5));
-            assert_eq!(pairs[target].0.write(b"x"), Ok(1));
+            assert_eq!(pairs[target].0.try_write(b"x"), Ok(1));
             waiter.join().unwrap()
         });
         assert_eq!(result, Ok(()));
@@ -460,7 +460,7 @@ fn threads_wait_many_woken_by_any_item() {
                 "round {round}, item {i}"
             );
         }
-        assert_eq!(pairs[target].1.read(&mut [0u8; 4]), Ok(1));
+        assert_eq!(pairs[target].1.try_read(&mut [0u8; 4]), Ok(1));
     }
 }
 
@@ -516,7 +516,7 @@ fn threads_half_close_during_writes_loses_nothing_written() {
         let writer = scope.spawn(|| {
             let mut seq = 0u32;
             loop {
-                match a.write(&tagged(0, seq, (seq % 500) as usize)) {
+                match a.try_write(&tagged(0, seq, (seq % 500) as usize)) {
                     Ok(_) => {
                         seq += 1;
                         written.store(seq as usize, Ordering::Release);
@@ -577,8 +577,8 @@ fn threads_peer_close_during_reads_and_writes() {
             });
             let mut buf = [0u8; 3000];
             for _ in 0..20 {
-                let _ = b.write(&[1u8; 2000]);
-                let _ = b.read(&mut buf);
+                let _ = b.try_write(&[1u8; 2000]);
+                let _ = b.try_read(&mut buf);
             }
             drop(b);
             assert_eq!(writer.join().unwrap(), Status::PEER_CLOSED);

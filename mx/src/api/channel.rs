@@ -7,10 +7,10 @@ use smallvec::SmallVec;
 
 use mx_core::channel::{MAX_MSG_BYTES, MAX_MSG_HANDLES};
 use mx_core::storage::HandleSink;
-use mx_core::{RawHandle, Signals, Status, Time};
+use mx_core::{RawHandle, Signals, Status};
 use mx_shm::storage::VecSink;
 
-use super::{handle_type, AsHandleRef, Handle, Peered};
+use super::{handle_type, AsHandleRef, Deadline, Handle, Peered};
 use crate::sys::{self, ext, CallError};
 
 /// One end of a channel: a connected pair of endpoints that carries
@@ -54,6 +54,7 @@ impl Channel {
     ///
     /// # Errors
     /// `NO_MEMORY`, `NO_RESOURCES`.
+    #[doc(alias = "mx_channel_create")]
     pub fn create() -> Result<(Channel, Channel), Status> {
         let (a, b) = sys::channel_create(0)?;
         Ok((Channel(Handle::from_raw(a)), Channel(Handle::from_raw(b))))
@@ -67,6 +68,18 @@ impl Channel {
     /// As [`sys::channel_write`]: `OUT_OF_RANGE` (over 65,536 bytes or 64
     /// handles), `ACCESS_DENIED` (a handle without `TRANSFER`),
     /// `NOT_SUPPORTED` (a handle to this very end), `PEER_CLOSED`, ...
+    ///
+    /// ```
+    /// use mx::api::{Channel, Event, HandleBased};
+    /// use mx::Status;
+    ///
+    /// let (a, b) = Channel::create()?;
+    /// let mut handles = vec![Event::create()?.into_handle()];
+    /// drop(b);
+    /// assert_eq!(a.write(b"lost", &mut handles), Err(Status::PEER_CLOSED));
+    /// assert_eq!(handles.len(), 1, "a failed write keeps the handles");
+    /// # Ok::<(), Status>(())
+    /// ```
     #[doc(alias = "mx_channel_write")]
     pub fn write(&self, bytes: &[u8], handles: &mut Vec<Handle>) -> Result<(), Status> {
         let raw = raw_values(handles)?;
@@ -83,6 +96,21 @@ impl Channel {
     /// `SHOULD_WAIT` (nothing queued), `PEER_CLOSED` (nothing queued and
     /// the peer closed), `NO_MEMORY`, and the handle errors of
     /// [`sys::channel_read`].
+    ///
+    /// ```
+    /// use mx::api::{Channel, MessageBuf};
+    /// use mx::Status;
+    ///
+    /// let (a, b) = Channel::create()?;
+    /// let mut buf = MessageBuf::new();
+    /// assert_eq!(b.try_read(&mut buf), Err(Status::SHOULD_WAIT));
+    /// a.write(&[0u8; 1000], &mut Vec::new())?;
+    /// b.try_read(&mut buf)?; // grows `buf` to fit
+    /// assert_eq!(buf.bytes().len(), 1000);
+    /// drop(a);
+    /// assert_eq!(b.try_read(&mut buf), Err(Status::PEER_CLOSED));
+    /// # Ok::<(), Status>(())
+    /// ```
     #[doc(alias = "mx_channel_read")]
     pub fn try_read(&self, buf: &mut MessageBuf) -> Result<(), Status> {
         loop {
@@ -103,6 +131,19 @@ impl Channel {
     /// # Errors
     /// [`ReadError::TooSmall`] with the message's sizes (it stays queued);
     /// otherwise as [`Channel::try_read`].
+    ///
+    /// ```
+    /// use mx::api::{Channel, MessageBuf, ReadError};
+    ///
+    /// let (a, b) = Channel::create()?;
+    /// a.write(b"twelve bytes", &mut Vec::new())?;
+    /// let mut buf = MessageBuf::new();
+    /// assert_eq!(b.try_read_raw(&mut buf), Err(ReadError::TooSmall { bytes: 12, handles: 0 }));
+    /// buf.ensure_capacity_bytes(12)?;
+    /// b.try_read_raw(&mut buf).map_err(mx::Status::from)?;
+    /// assert_eq!(buf.bytes(), b"twelve bytes");
+    /// # Ok::<(), mx::Status>(())
+    /// ```
     pub fn try_read_raw(&self, buf: &mut MessageBuf) -> Result<(), ReadError> {
         buf.clear();
         let read = sys::channel_read(
@@ -129,16 +170,45 @@ impl Channel {
     ///
     /// # Errors
     /// `PEER_CLOSED` once the peer closed and every message was read;
-    /// `NO_MEMORY`; the handle errors of [`sys::channel_read`].
+    /// `NO_MEMORY`; `CANCELED` if another thread closed the handle
+    /// meanwhile; the handle errors of [`sys::channel_read`].
+    ///
+    /// ```
+    /// use mx::api::{Channel, MessageBuf};
+    ///
+    /// let (a, b) = Channel::create()?;
+    /// std::thread::spawn(move || a.write(b"from a thread", &mut Vec::new()));
+    /// let mut buf = MessageBuf::new();
+    /// b.recv(&mut buf)?;
+    /// assert_eq!(buf.bytes(), b"from a thread");
+    /// # Ok::<(), mx::Status>(())
+    /// ```
     pub fn recv(&self, buf: &mut MessageBuf) -> Result<(), Status> {
-        self.recv_deadline(buf, Time::INFINITE)
+        self.recv_deadline(buf, Deadline::INFINITE)
     }
 
-    /// [`Channel::recv`] with a deadline.
+    /// [`Channel::recv`] with a deadline: a `Duration` from now, a
+    /// [`Time`](crate::Time) or an `Instant` ([`Deadline`]).
     ///
     /// # Errors
     /// As [`Channel::recv`], and `TIMED_OUT`.
-    pub fn recv_deadline(&self, buf: &mut MessageBuf, deadline: Time) -> Result<(), Status> {
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mx::api::{Channel, MessageBuf};
+    /// use mx::Status;
+    ///
+    /// let (_a, b) = Channel::create()?;
+    /// let mut buf = MessageBuf::new();
+    /// assert_eq!(b.recv_deadline(&mut buf, Duration::from_millis(5)), Err(Status::TIMED_OUT));
+    /// # Ok::<(), Status>(())
+    /// ```
+    pub fn recv_deadline(
+        &self,
+        buf: &mut MessageBuf,
+        deadline: impl Into<Deadline>,
+    ) -> Result<(), Status> {
+        let deadline = deadline.into().to_time();
         loop {
             match self.try_read(buf) {
                 Err(Status::SHOULD_WAIT) => {
@@ -155,13 +225,38 @@ impl Channel {
     /// fit is destroyed). `handles` behaves as for [`Channel::write`] when
     /// the message cannot be sent; once it is sent, they are gone.
     ///
+    /// `deadline` is a `Duration` from now, a [`Time`](crate::Time) or an
+    /// `Instant` ([`Deadline`]); a reply that comes after it is queued as an
+    /// ordinary message.
+    ///
     /// # Errors
     /// As [`sys::channel_call`]: the write's errors, `TIMED_OUT`, or
     /// `CALL_FAILED` with the read status.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mx::api::{Channel, MessageBuf};
+    ///
+    /// let (client, server) = Channel::create()?;
+    /// std::thread::spawn(move || -> Result<(), mx::Status> {
+    ///     let mut request = MessageBuf::new();
+    ///     server.recv(&mut request)?;
+    ///     let mut reply = request.bytes()[..4].to_vec(); // the transaction id
+    ///     reply.extend_from_slice(b"pong");
+    ///     server.write(&reply, &mut Vec::new())
+    /// });
+    /// let mut reply = MessageBuf::with_max_capacity()?;
+    /// let request = [1, 0, 0, 0, b'p', b'i', b'n', b'g'];
+    /// client
+    ///     .call(Duration::from_secs(10), &request, &mut Vec::new(), &mut reply)
+    ///     .map_err(|e| e.status)?;
+    /// assert_eq!(&reply.bytes()[4..], b"pong");
+    /// # Ok::<(), mx::Status>(())
+    /// ```
     #[doc(alias = "mx_channel_call")]
     pub fn call(
         &self,
-        deadline: Time,
+        deadline: impl Into<Deadline>,
         bytes: &[u8],
         handles: &mut Vec<Handle>,
         buf: &mut MessageBuf,
@@ -171,7 +266,7 @@ impl Channel {
         let result = sys::channel_call(
             self.raw_handle(),
             0,
-            deadline,
+            deadline.into().to_time(),
             bytes,
             &raw[..],
             &mut VecSink(&mut buf.bytes),
@@ -194,6 +289,20 @@ impl Channel {
     ///
     /// # Errors
     /// The write's errors, as [`Channel::call`].
+    ///
+    /// ```
+    /// use std::task::{Poll, Waker};
+    /// use mx::api::{Channel, MessageBuf};
+    ///
+    /// let (a, b) = Channel::create()?;
+    /// let mut call = a.call_start(&[5, 0, 0, 0], &mut Vec::new(), Waker::noop())?;
+    /// let mut reply = MessageBuf::with_max_capacity()?;
+    /// assert!(call.poll_reply(Waker::noop(), &mut reply).is_pending());
+    /// b.write(&[5, 0, 0, 0, 1], &mut Vec::new())?;
+    /// assert!(matches!(call.poll_reply(Waker::noop(), &mut reply), Poll::Ready(Ok(()))));
+    /// assert_eq!(reply.bytes(), [5, 0, 0, 0, 1]);
+    /// # Ok::<(), mx::Status>(())
+    /// ```
     pub fn call_start(
         &self,
         bytes: &[u8],
@@ -207,7 +316,8 @@ impl Channel {
     }
 }
 
-/// A call started by [`Channel::call_start`], waiting for its reply.
+/// A call started by [`Channel::call_start`], waiting for its reply; see
+/// there for an example. Dropping it gives the call up.
 #[derive(Debug)]
 pub struct ChannelCall {
     pending: ext::PendingCall,
@@ -300,6 +410,24 @@ fn forget_all(handles: &mut Vec<Handle>) {
 /// ([`Channel::try_read`]); [`MessageBuf::ensure_capacity_bytes`] and
 /// [`MessageBuf::ensure_capacity_handles`] size it in advance (a call's
 /// reply must fit).
+///
+/// ```
+/// use mx::api::{Channel, Event, Handle, HandleBased, MessageBuf};
+///
+/// let (a, b) = Channel::create()?;
+/// let mut handles = vec![Event::create()?.into_handle(), Event::create()?.into_handle()];
+/// a.write(b"two events", &mut handles)?;
+/// let mut buf = MessageBuf::new();
+/// b.recv(&mut buf)?;
+/// assert_eq!((buf.bytes(), buf.n_handles()), (&b"two events"[..], 2));
+/// let first: Event = buf.take_handle(0).unwrap().into();
+/// assert!(buf.take_handle(0).is_none(), "taken already");
+/// let (bytes, rest): (Vec<u8>, Vec<Handle>) = buf.split();
+/// assert_eq!(bytes, b"two events");
+/// assert!(rest[0].is_invalid() && !rest[1].is_invalid());
+/// # drop(first);
+/// # Ok::<(), mx::Status>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct MessageBuf {
     bytes: Vec<u8>,

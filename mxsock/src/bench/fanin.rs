@@ -188,7 +188,7 @@ fn magenta(ctx: &Ctx, server: Server, pairs: usize, messages: u64) -> Outcome<Sa
                             continue;
                         }
                         loop {
-                            match sockets[pair].1.read(&mut buf) {
+                            match sockets[pair].1.try_read(&mut buf) {
                                 Ok(n) => checker.check(pair, &buf[..n])?,
                                 Err(Status::SHOULD_WAIT) => break,
                                 Err(status) => return Err(mx(status)),
@@ -217,7 +217,7 @@ fn magenta(ctx: &Ctx, server: Server, pairs: usize, messages: u64) -> Outcome<Sa
                     let pair = packet.key() as usize;
                     let end = &sockets.get(pair).ok_or("packet with a bad key")?.1;
                     loop {
-                        match end.read(&mut buf) {
+                        match end.try_read(&mut buf) {
                             Ok(n) => checker.check(pair, &buf[..n])?,
                             Err(Status::SHOULD_WAIT) => break,
                             Err(status) => return Err(mx(status)),
