@@ -238,6 +238,20 @@ impl<T> Gate<T> {
         self.enter_locked(me)
     }
 
+    /// Enters the gate while this thread is inside another one.
+    ///
+    /// Passes must not nest (module docs), with one exception: a caller
+    /// that holds a process-wide lock that every nesting caller takes (so
+    /// at most one thread nests at a time) may nest. Another thread then
+    /// never waits, inside a gate, for the nesting one: it is inside at
+    /// most one gate, and leaves it.
+    pub fn enter_nested(&self) -> Pass<'_, T> {
+        nesting::leave();
+        let pass = self.enter();
+        nesting::enter_again();
+        pass
+    }
+
     /// Enters through the mutex, revoking another thread's bias.
     #[cold]
     fn enter_locked(&self, me: u64) -> Pass<'_, T> {
@@ -349,6 +363,11 @@ mod nesting {
     pub(super) fn leave() {
         let _ = INSIDE.try_with(|inside| inside.set(false));
     }
+
+    /// After a nested entry: the thread is still inside the outer gate.
+    pub(super) fn enter_again() {
+        let _ = INSIDE.try_with(|inside| inside.set(true));
+    }
 }
 
 #[cfg(not(all(debug_assertions, not(loom))))]
@@ -357,6 +376,8 @@ mod nesting {
     pub(super) fn enter() {}
     #[inline(always)]
     pub(super) fn leave() {}
+    #[inline(always)]
+    pub(super) fn enter_again() {}
 }
 
 #[cfg(all(test, not(loom)))]

@@ -12,6 +12,12 @@
 //!   with plain stores; used by each side of a pipe.
 //! - [`fence`]: asymmetric fences (`membarrier(2)`): a compiler fence on the
 //!   hot side, a heavy fence on the rare side.
+//! - `segment` and `shared`: a socket pair in a sealed memory file shared
+//!   with other processes, every word of which a hostile peer may change
+//!   at any time (not under loom: the protocol is the pipe's, with a lock
+//!   word per side).
+//! - `process`: a hook for the child of `fork()`, and descriptors kept
+//!   across `exec` or taken over from a parent.
 //! - [`storage`]: [`Source`](storage::Source) and [`Sink`](storage::Sink),
 //!   how bytes get into and out of an object, as raw copies (no Rust
 //!   reference may cover memory another process writes).
@@ -25,6 +31,12 @@
 pub mod fence;
 pub mod gate;
 pub mod pipe;
+#[cfg(not(loom))]
+pub mod process;
+#[cfg(not(loom))]
+pub mod segment;
+#[cfg(not(loom))]
+pub mod shared;
 pub mod storage;
 pub mod sync;
 

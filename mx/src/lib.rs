@@ -107,6 +107,8 @@
 
 pub mod api;
 mod object;
+#[cfg(not(loom))]
+mod remote;
 mod sync;
 pub mod sys;
 mod table;

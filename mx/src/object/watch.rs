@@ -90,6 +90,11 @@ pub(crate) trait Observable: Sync + core::fmt::Debug {
     fn messages(&self, _side: Side) -> Option<usize> {
         None
     }
+
+    /// An observer of `side` is being registered, under the watch lock,
+    /// before the state is read: a kind whose state other processes change
+    /// asks them to say so (sockets in shared memory).
+    fn observing(&self, _side: Side) {}
 }
 
 /// An object's observers, under one lock, and how many there are.
@@ -429,6 +434,7 @@ pub(crate) fn register(
         let mut state = watch.state.lock();
         // Announce the observer before reading the state (module docs).
         watch.announce(&state);
+        o.observing(side);
         let registered = register_locked(o, &mut state, side, request, finish, &mut wakes);
         watch.store(&state, state.observers.len());
         registered

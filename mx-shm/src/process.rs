@@ -1,0 +1,75 @@
+//! The process plumbing that needs `unsafe`: a hook run in the child of
+//! `fork()`, a descriptor kept open across `exec`, and a descriptor taken
+//! over from the parent.
+
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+
+/// The hook to run in a child after `fork()`.
+static CHILD_HOOK: OnceLock<fn()> = OnceLock::new();
+
+extern "C" fn run_child_hook() {
+    if let Some(hook) = CHILD_HOOK.get() {
+        hook();
+    }
+}
+
+/// Runs `hook` in the child of every later `fork()` (once registered, for
+/// the rest of the process; only the first hook is kept). The hook runs in
+/// the child's only thread before `fork()` returns there; it may allocate
+/// (glibc makes `malloc` usable there) but must not take locks that other
+/// threads of the parent could have held.
+pub fn at_fork_child(hook: fn()) {
+    if CHILD_HOOK.set(hook).is_ok() {
+        // SAFETY: `run_child_hook` is an `extern "C"` function that lives
+        // for the whole program and unwinds never (the hook is a plain Rust
+        // fn that the caller keeps panic-free); no prepare or parent hook.
+        let _ = unsafe { libc::pthread_atfork(None, None, Some(run_child_hook)) };
+    }
+}
+
+/// Spawns `command`, keeping `keep` open in the child under the same
+/// number (it is close-on-exec in this process, so no other child gets it).
+///
+/// # Errors
+/// As [`Command::spawn`].
+pub fn spawn_keeping(command: &mut Command, keep: BorrowedFd<'_>) -> std::io::Result<Child> {
+    let fd: RawFd = std::os::fd::AsRawFd::as_raw_fd(&keep);
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: `fcntl` is one, and the
+    // closure touches no memory but its captured integer.
+    unsafe {
+        command.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
+}
+
+/// Takes over descriptor `fd`, which the parent left open for this process
+/// (its number came in the environment), if it is open. Each number is
+/// taken at most once per process: the caller guarantees it (a `OnceLock`),
+/// and marks it close-on-exec so that this process's children do not get
+/// it.
+pub fn take_inherited(fd: RawFd) -> Option<OwnedFd> {
+    if fd < 3 {
+        return None;
+    }
+    // SAFETY: `F_GETFD` only queries the descriptor table.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 {
+        return None;
+    }
+    // SAFETY: as above; sets close-on-exec on an open descriptor.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) };
+    // SAFETY: the descriptor is open (checked) and nothing else in this
+    // process owns it: the parent passed it for the library alone, and the
+    // caller takes it only once.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
