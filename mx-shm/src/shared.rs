@@ -145,9 +145,22 @@ impl core::fmt::Display for Violation {
 }
 
 /// How long a lock may stay with one live holder before the socket is
-/// declared broken: far beyond any copy (a pass only wraps one), so only a
-/// holder that is stopped, or hostile, reaches it.
+/// declared broken, by default: far beyond any copy (a pass only wraps
+/// one), so only a holder that is stopped, or hostile, reaches it.
 pub const LOCK_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The patience in force, in milliseconds ([`set_lock_patience`]).
+static PATIENCE_MS: AtomicU64 = AtomicU64::new(LOCK_PATIENCE.as_millis() as u64);
+
+/// Sets how long a lock may stay with one live holder (tests that play a
+/// hostile peer shorten it, to run many cases).
+pub fn set_lock_patience(patience: Duration) {
+    PATIENCE_MS.store(patience.as_millis() as u64, Ordering::Relaxed);
+}
+
+fn lock_patience() -> Duration {
+    Duration::from_millis(PATIENCE_MS.load(Ordering::Relaxed))
+}
 
 /// How often a waiter for a lock checks whether its holder still lives.
 const LOCK_CHECK: Duration = Duration::from_millis(10);
@@ -426,6 +439,14 @@ impl SharedSocket {
         old.wrapping_add(delta as u32)
     }
 
+    /// Sets the handles `slot` holds to `side` (its owner's private count,
+    /// which the owner keeps; another process's changes to the word are
+    /// overwritten at the owner's next change).
+    pub fn set_held(&self, slot: usize, side: Side, count: u32) {
+        self.slot_word(slot, SLOT_HELD[side.index()])
+            .store(count, Ordering::SeqCst);
+    }
+
     /// Handles `slot` holds to each end.
     pub fn held(&self, slot: usize) -> [u32; 2] {
         Side::BOTH.map(|side| {
@@ -692,7 +713,7 @@ impl<'a> Locked<'a> {
                 }
                 continue;
             }
-            if since.elapsed() > LOCK_PATIENCE {
+            if since.elapsed() > lock_patience() {
                 return Err(Violation("a lock was held by another process too long"));
             }
             let marked = now | LOCK_WAITERS;

@@ -88,6 +88,10 @@ pub(crate) struct Shared {
     /// Another process broke the protocol: this process treats the socket
     /// as closed.
     broken: core::sync::atomic::AtomicBool,
+    /// The handles this process holds to each end: its own count, in
+    /// private memory, copied into its slot at every change (so a word
+    /// another process overwrote is corrected, and never believed here).
+    mine: [core::sync::atomic::AtomicU32; 2],
 }
 
 /// The two pipes of a pair, allocated when first needed.
@@ -254,7 +258,7 @@ impl SocketPair {
         #[cfg(not(loom))]
         loop {
             if let Some(shared) = self.shared() {
-                shared.socket.add_held(shared.slot, side, 1);
+                shared.count(side, 1);
                 self.changed(shared);
                 return Ok(());
             }
@@ -573,6 +577,50 @@ impl Observable for SocketPair {
 
 #[cfg(not(loom))]
 impl Shared {
+    fn new(
+        socket: mx_shm::shared::SharedSocket,
+        slot: usize,
+        token: u32,
+        mine: [u32; 2],
+    ) -> Shared {
+        for side in Side::BOTH {
+            socket.set_held(slot, side, mine[side.index()]);
+        }
+        Shared {
+            socket,
+            slot,
+            token,
+            broken: core::sync::atomic::AtomicBool::new(false),
+            mine: mine.map(core::sync::atomic::AtomicU32::new),
+        }
+    }
+
+    /// Changes this process's count of handles to `side` by `delta`, and
+    /// its slot with it; returns the new count.
+    fn count(&self, side: Side, delta: i32) -> u32 {
+        use core::sync::atomic::Ordering;
+        let mine = &self.mine[side.index()];
+        let new = loop {
+            let old = mine.load(Ordering::Acquire);
+            let new = old.saturating_add_signed(delta);
+            if mine
+                .compare_exchange(old, new, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                break new;
+            }
+        };
+        self.socket.set_held(self.slot, side, new);
+        new
+    }
+
+    /// Whether this process holds no handle to the pair any more.
+    fn unused(&self) -> bool {
+        self.mine
+            .iter()
+            .all(|count| count.load(core::sync::atomic::Ordering::Acquire) == 0)
+    }
+
     /// `side`, from the segment (`exact`: with the handle count over every
     /// process). A broken socket's ends are closed.
     fn end(&self, side: Side, exact: bool) -> End {
@@ -884,19 +932,19 @@ impl SocketPair {
     /// message): uncounts it in this process's slot; the last handle to
     /// `side` in every process closes the end.
     fn uncount_shared(&self, shared: &Shared, side: Side) {
-        let mine = shared.socket.add_held(shared.slot, side, -1);
+        let mine = shared.count(side, -1);
         if mine == 0 && shared.socket.total_held(side) == 0 {
             let _ = shared
                 .socket
                 .update_end(side, |word| Ok::<u64, ()>(word | mx_shm::shared::CLOSED));
         }
         self.changed(shared);
-        if shared.socket.held(shared.slot) == [0, 0] {
+        if shared.unused() {
             if let Ok(node) = crate::remote::node::node() {
                 node.detach_socket(
                     shared.socket.segment().id(),
                     shared.token,
-                    || shared.socket.held(shared.slot) == [0, 0],
+                    || shared.unused(),
                     || {
                         shared.socket.set_slot_state(
                             shared.slot,
@@ -949,6 +997,7 @@ impl SocketPair {
         let me = node.me();
         socket.set_owner(slot, me.pid, me.start, node.bell_name(), token);
         watch::update(self, |_locked| {
+            let mut mine = [0u32; 2];
             for side in Side::BOTH {
                 let end = self.ends[side.index()]
                     .update(|end| {
@@ -957,7 +1006,7 @@ impl SocketPair {
                         Ok(before)
                     })
                     .unwrap_or(End::NEW);
-                socket.add_held(slot, side, end.handles as i32);
+                mine[side.index()] = end.handles;
                 let mut word = SharedSocket::with_user(0, end.user);
                 if end.write_shut {
                     word |= WRITE_SHUT;
@@ -974,12 +1023,7 @@ impl SocketPair {
                     reader.take(0, queued.bytes as usize, sink, queued)
                 });
             }
-            let _ = backing.shared.set(Shared {
-                socket,
-                slot,
-                token,
-                broken: core::sync::atomic::AtomicBool::new(false),
-            });
+            let _ = backing.shared.set(Shared::new(socket, slot, token, mine));
         });
         drop(sides);
         backing.shared.get().ok_or(Status::INTERNAL)
@@ -1013,11 +1057,8 @@ impl SocketPair {
     /// The send was abandoned: the reserved slot is freed.
     pub(crate) fn undo_export(&self, _node: &crate::remote::node::Node, slot: usize) {
         if let Some(shared) = self.shared() {
-            let held = shared.socket.held(slot);
             for side in Side::BOTH {
-                shared
-                    .socket
-                    .add_held(slot, side, -(held[side.index()] as i32));
+                shared.socket.set_held(slot, side, 0);
             }
             shared.socket.set_slot_state(
                 slot,
@@ -1104,12 +1145,11 @@ impl SocketPair {
             node.remove_socket(socket.segment().id(), token);
             return Err("a socket record's slot was taken meanwhile");
         }
-        let _ = backing.shared.set(Shared {
-            socket,
-            slot,
-            token,
-            broken: core::sync::atomic::AtomicBool::new(false),
-        });
+        // One handle arrived: the slot counts that, whatever else the
+        // sender wrote into it.
+        let mut mine = [0u32; 2];
+        mine[side.index()] = 1;
+        let _ = backing.shared.set(Shared::new(socket, slot, token, mine));
         if let Some(shared) = pair.shared() {
             pair.ring_all(shared, node);
             pair.watch_processes(shared, node);
@@ -1127,13 +1167,13 @@ impl SocketPair {
             return Err("a socket record names a slot not reserved for it");
         }
         // Ours first, then theirs: the total never drops to zero between.
-        shared.socket.add_held(shared.slot, side, 1);
-        shared.socket.add_held(slot, side, -1);
-        if shared.socket.held(slot) == [0, 0] {
-            shared
-                .socket
-                .set_slot_state(slot, SlotState::Reserved, SlotState::Free);
+        shared.count(side, 1);
+        for side in Side::BOTH {
+            shared.socket.set_held(slot, side, 0);
         }
+        shared
+            .socket
+            .set_slot_state(slot, SlotState::Reserved, SlotState::Free);
         Ok(())
     }
 
@@ -1148,6 +1188,12 @@ impl SocketPair {
                 }
             }
         }
+    }
+
+    /// A copy of the descriptor of the pair's segment, if it is in one.
+    pub(crate) fn segment_fd(&self) -> Option<std::os::fd::OwnedFd> {
+        let shared = self.shared()?;
+        rustix::io::fcntl_dupfd_cloexec(shared.socket.segment().fd(), 0).ok()
     }
 
     /// The poller: this process's bell was rung for this pair.

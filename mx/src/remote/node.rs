@@ -76,6 +76,9 @@ pub(crate) enum Entry {
     Handover(Box<super::link::Handover>),
 }
 
+/// The most processes watched at once.
+const MAX_WATCHED: usize = 1024;
+
 /// Token of the bell in epoll.
 const BELL: u64 = u64::MAX;
 
@@ -430,7 +433,10 @@ impl Node {
             return false;
         }
         let mut registry = self.registry.lock();
-        if registry.processes.try_reserve(1).is_err() {
+        if registry.processes.len() >= MAX_WATCHED || registry.processes.try_reserve(1).is_err() {
+            // A peer can name any pid in its slot: the watches (a
+            // descriptor each) are bounded. Beyond, a process counts as
+            // alive, as one that cannot be watched does.
             return true;
         }
         let Ok(token) = registry.insert(Entry::Process(who)) else {
@@ -587,5 +593,4 @@ impl Node {
             }
         }
     }
-
 }
