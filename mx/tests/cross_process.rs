@@ -264,3 +264,64 @@ fn a_forked_child_starts_with_an_empty_table() {
     sys::handle_close(a).unwrap();
     sys::handle_close(b).unwrap();
 }
+
+#[test]
+fn out_of_descriptors_is_no_resources_and_moves_nothing() {
+    // SAFETY: as in the fork test above.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = (|| {
+            let (x, y) = rustix::net::socketpair(
+                rustix::net::AddressFamily::UNIX,
+                rustix::net::SocketType::SEQPACKET,
+                rustix::net::SocketFlags::CLOEXEC,
+                None,
+            )
+            .ok()?;
+            let link = sys::linux::channel_from_fd(x).ok()?;
+            let _other = sys::linux::channel_from_fd(y).ok()?;
+            // A low limit: the library must refuse before it runs out.
+            let limit = libc::rlimit {
+                rlim_cur: 160,
+                rlim_max: 160,
+            };
+            // SAFETY: sets this process's own descriptor limit.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+                return None;
+            }
+            let mut refused = None;
+            for i in 0..400 {
+                let (s0, s1) = sys::socket_create(0).ok()?;
+                match sys::channel_write(link, 0, &[][..], &[s1][..]) {
+                    Ok(()) => {
+                        let _ = sys::handle_close(s0);
+                    }
+                    Err(status) => {
+                        // Nothing moved: the end is still here and works.
+                        let intact = sys::socket_write(s1, 0, &b"x"[..]) == Ok(1)
+                            && sys::socket_read(s0, 0, Some(&mut [0u8; 1][..])) == Ok(1);
+                        // Refused early: the rest of the program still has
+                        // descriptors to work with.
+                        let spare: Vec<_> =
+                            (0..32).filter_map(|_| std::fs::File::open("/dev/null").ok()).collect();
+                        let intact = intact && spare.len() == 32;
+                        refused = Some((i, status, intact));
+                        break;
+                    }
+                }
+            }
+            Some(refused)
+        })();
+        let good = matches!(ok, Some(Some((_, Status::NO_RESOURCES, true))));
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if good { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the child did not see NO_RESOURCES with its handles intact"
+    );
+}

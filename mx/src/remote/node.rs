@@ -264,6 +264,12 @@ impl Node {
         self.me
     }
 
+    /// The bell's descriptor (any descriptor of ours will do for probes).
+    pub(crate) fn bell_fd(&self) -> BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.bell.as_fd()
+    }
+
     /// This process's bell name, for its slots.
     pub(crate) fn bell_name(&self) -> &[u8] {
         &self.bell_name

@@ -108,11 +108,44 @@ pub(crate) fn export(
     }
 }
 
+/// Descriptors kept free for everything else the process does.
+const FD_MARGIN: usize = 64;
+
+/// Whether `needed` more descriptors fit under the process's limit with
+/// [`FD_MARGIN`] to spare. Descriptors are allocated lowest first, so the
+/// lowest free number is a close estimate of how many are open; one probe
+/// (a duplicate, closed at once) finds it.
+///
+/// # Errors
+/// `NO_RESOURCES` if they do not fit.
+pub(crate) fn fd_budget(node: &Node, needed: usize) -> Result<(), Status> {
+    if needed == 0 {
+        return Ok(());
+    }
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let probe = rustix::io::fcntl_dupfd_cloexec(node.bell_fd(), 0).map_err(fd_status)?;
+    let lowest_free = std::os::fd::AsRawFd::as_raw_fd(&probe) as usize;
+    drop(probe);
+    if lowest_free
+        .saturating_add(needed)
+        .saturating_add(FD_MARGIN)
+        > limit
+    {
+        return Err(Status::NO_RESOURCES);
+    }
+    Ok(())
+}
+
 fn prepare(
     node: &Node,
     bytes: &Bytes,
     handles: &Transits,
 ) -> Result<(OutFrame, Vec<Prepared>), Status> {
+    // A channel end may need two new descriptors (its socket pair, or a
+    // copy and a pending stream), and each goes into the frame too.
+    fd_budget(node, 3 * handles.len())?;
     let mut frame = OutFrame::default();
     frame
         .bytes
