@@ -267,20 +267,21 @@ fn a_forked_child_starts_with_an_empty_table() {
 
 #[test]
 fn out_of_descriptors_is_no_resources_and_moves_nothing() {
+    let (x, y) = rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::SEQPACKET,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
     // SAFETY: as in the fork test above.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0);
     if pid == 0 {
+        // The child sends socket ends to the parent until refused.
+        drop(y);
         let ok = (|| {
-            let (x, y) = rustix::net::socketpair(
-                rustix::net::AddressFamily::UNIX,
-                rustix::net::SocketType::SEQPACKET,
-                rustix::net::SocketFlags::CLOEXEC,
-                None,
-            )
-            .ok()?;
             let link = sys::linux::channel_from_fd(x).ok()?;
-            let _other = sys::linux::channel_from_fd(y).ok()?;
             // A low limit: the library must refuse before it runs out.
             let limit = libc::rlimit {
                 rlim_cur: 160,
@@ -290,32 +291,53 @@ fn out_of_descriptors_is_no_resources_and_moves_nothing() {
             if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
                 return None;
             }
-            let mut refused = None;
             for i in 0..400 {
                 let (s0, s1) = sys::socket_create(0).ok()?;
                 match sys::channel_write(link, 0, &[][..], &[s1][..]) {
-                    Ok(()) => {
-                        let _ = sys::handle_close(s0);
-                    }
+                    // The pair stays open here through `s0` (a descriptor
+                    // for its segment each).
+                    Ok(()) => {}
                     Err(status) => {
                         // Nothing moved: the end is still here and works.
                         let intact = sys::socket_write(s1, 0, &b"x"[..]) == Ok(1)
                             && sys::socket_read(s0, 0, Some(&mut [0u8; 1][..])) == Ok(1);
                         // Refused early: the rest of the program still has
                         // descriptors to work with.
-                        let spare: Vec<_> =
-                            (0..32).filter_map(|_| std::fs::File::open("/dev/null").ok()).collect();
-                        let intact = intact && spare.len() == 32;
-                        refused = Some((i, status, intact));
-                        break;
+                        let spare: Vec<_> = (0..32)
+                            .filter_map(|_| std::fs::File::open("/dev/null").ok())
+                            .collect();
+                        return Some((i, status, intact && spare.len() == 32));
                     }
                 }
             }
-            Some(refused)
+            None
         })();
-        let good = matches!(ok, Some(Some((_, Status::NO_RESOURCES, true))));
+        let good = matches!(ok, Some((_, Status::NO_RESOURCES, true)));
+        if !good {
+            eprintln!("child outcome: {ok:?}");
+        }
         // SAFETY: ends the child without running the parent's destructors.
         unsafe { libc::_exit(if good { 0 } else { 1 }) };
+    }
+    drop(x);
+    let link = sys::linux::channel_from_fd(y).unwrap();
+    let mut received = 0;
+    loop {
+        let mut handles = [0; 1];
+        match sys::channel_read(link, 0, &mut [0u8; 0][..], &mut handles[..]) {
+            Ok(_) => {
+                received += 1;
+                sys::handle_close(handles[0]).unwrap();
+            }
+            Err(e) if e.status == Status::SHOULD_WAIT => {
+                let _ = sys::object_wait_one(
+                    link,
+                    Signals::CHANNEL_READABLE | Signals::CHANNEL_PEER_CLOSED,
+                    deadline(30),
+                );
+            }
+            Err(_) => break,
+        }
     }
     let mut status = 0;
     // SAFETY: waits for the child just forked.
@@ -324,4 +346,6 @@ fn out_of_descriptors_is_no_resources_and_moves_nothing() {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "the child did not see NO_RESOURCES with its handles intact"
     );
+    assert!(received > 0, "some ends crossed before the limit");
+    sys::handle_close(link).unwrap();
 }
