@@ -128,11 +128,7 @@ pub(crate) fn fd_budget(node: &Node, needed: usize) -> Result<(), Status> {
     let probe = rustix::io::fcntl_dupfd_cloexec(node.bell_fd(), 0).map_err(fd_status)?;
     let lowest_free = std::os::fd::AsRawFd::as_raw_fd(&probe) as usize;
     drop(probe);
-    if lowest_free
-        .saturating_add(needed)
-        .saturating_add(FD_MARGIN)
-        > limit
-    {
+    if lowest_free.saturating_add(needed).saturating_add(FD_MARGIN) > limit {
         return Err(Status::NO_RESOURCES);
     }
     Ok(())
