@@ -6,8 +6,8 @@
 //! descriptor, and C strings for the program, its arguments and its
 //! environment. A descriptor becomes an `OwnedFd` only once it is known to
 //! be open, and goes back to the caller, unclosed, on any error `mx::sys`
-//! reports. Strings are copied in through [`UserCStr`] and
-//! [`UserCStrArray`], which bound them (1 MiB a string, 64 Ki strings and
+//! reports. Strings are copied in through `UserCStr` and `UserCStrArray`
+//! of [`crate::ptr`], which bound them (1 MiB a string, 64 Ki strings and
 //! 16 MiB an array) and turn faults into `INVALID_ARGS` in strict pointer
 //! mode.
 //!
@@ -29,14 +29,18 @@ use mx_core::Status;
 use crate::boundary;
 use crate::ctypes::{mx_handle_t, mx_status_t, pid_t};
 use crate::handle::deliver;
-use crate::ptr::{probe_all, UserBytes, UserCStr, UserCStrArray, UserHandles, UserOut};
+use crate::ptr::{
+    probe_all, write_optional, UserBytes, UserCStr, UserCStrArray, UserHandles, UserOut,
+};
 
 /// `mx_linux_channel_from_fd`—Takes `fd`, one end of a connected `AF_UNIX`
 /// `SOCK_SEQPACKET` socket, and returns a channel end whose peer is whoever
 /// does the same with the other end (see [`mx::sys::linux::channel_from_fd`]).
 ///
 /// On success the library owns `fd` and has closed it (the channel works on
-/// its own copy). On any error `fd` stays the caller's, open.
+/// its own copy). On any error `fd` stays the caller's, open (after
+/// `NO_MEMORY` or `NO_RESOURCES` the socket may have been made
+/// non-blocking; after `INTERNAL`, a bug, nothing is promised about it).
 ///
 /// # Errors
 /// `INVALID_ARGS` for a NULL (or, in strict mode, unwritable) `out`, checked
@@ -176,7 +180,7 @@ pub unsafe extern "C" fn mx_linux_spawn(
         let mut command = command(&path.to_vec()?, argv, envp)?;
         let mut child = mx::sys::linux::spawn(&mut command, &pairs)?;
         // Linux process ids are below 2^22: the cast is exact.
-        if let Err(status) = crate::ptr::write_optional(&pid, child.id() as pid_t) {
+        if let Err(status) = write_optional(&pid, child.id() as pid_t) {
             let _ = child.kill();
             let _ = child.wait();
             return Err(status);
