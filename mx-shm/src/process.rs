@@ -73,3 +73,37 @@ pub fn take_inherited(fd: RawFd) -> Option<OwnedFd> {
     // caller takes it only once.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// Runs when the program is loaded, before `main`: the startup descriptor
+/// a parent passed (`MX_STARTUP_FD`) becomes close-on-exec at once, so a
+/// program this one starts before it takes its startup handles does not
+/// inherit them.
+extern "C" fn close_startup_fd_on_exec() {
+    // SAFETY: `getenv` with a NUL-terminated name, before any thread can
+    // change the environment (constructors run before `main`).
+    let value = unsafe { libc::getenv(c"MX_STARTUP_FD".as_ptr()) };
+    if value.is_null() {
+        return;
+    }
+    // SAFETY: `getenv` returned a NUL-terminated string that stays valid
+    // while the environment is unchanged (it is, here).
+    let text = unsafe { core::ffi::CStr::from_ptr(value) };
+    let Some(fd) = text.to_str().ok().and_then(|t| t.parse::<RawFd>().ok()) else {
+        return;
+    };
+    if fd < 3 {
+        return;
+    }
+    // SAFETY: `fcntl` on a descriptor number only queries or sets its
+    // flags; a number that is not open fails harmlessly.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static CLOSE_STARTUP_FD_ON_EXEC: extern "C" fn() = close_startup_fd_on_exec;

@@ -110,6 +110,18 @@ fn child_role() {
                 }
             }
         }
+        "exec_before_taking" => {
+            // A program this child starts before it takes its handles
+            // must not inherit the startup descriptor.
+            let fd = std::env::var("MX_STARTUP_FD").expect("a startup descriptor");
+            let status = Command::new("/bin/sh")
+                .args(["-c", &format!("test ! -e /proc/self/fd/{fd}")])
+                .status()
+                .unwrap();
+            assert!(status.success(), "the grandchild inherited descriptor {fd}");
+            // And the handles are still there to take.
+            assert!(sys::linux::get_startup_handle(user(0)).is_some());
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -348,4 +360,12 @@ fn out_of_descriptors_is_no_resources_and_moves_nothing() {
     );
     assert!(received > 0, "some ends crossed before the limit");
     sys::handle_close(link).unwrap();
+}
+
+#[test]
+fn a_program_started_before_the_handles_are_taken_does_not_inherit_them() {
+    let (a, b) = sys::socket_create(0).unwrap();
+    let mut kid = child("exec_before_taking", &[(user(0), b)]);
+    assert!(kid.wait().unwrap().success());
+    sys::handle_close(a).unwrap();
 }
