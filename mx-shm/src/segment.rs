@@ -147,7 +147,10 @@ impl Segment {
     /// If `offset` is unaligned or beyond the mapping (a bug of the layout,
     /// never a consequence of what another process wrote).
     pub fn u32_at(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset.is_multiple_of(4) && offset + 4 <= self.len, "bad word offset");
+        assert!(
+            offset.is_multiple_of(4) && offset + 4 <= self.len,
+            "bad word offset"
+        );
         // SAFETY: the word is aligned and inside the mapping (asserted),
         // which lives as long as `self`; see the module docs for why an
         // atomic reference to a word other processes write is sound.
@@ -159,7 +162,10 @@ impl Segment {
     /// # Panics
     /// As [`Segment::u32_at`].
     pub fn u64_at(&self, offset: usize) -> &AtomicU64 {
-        assert!(offset.is_multiple_of(8) && offset + 8 <= self.len, "bad word offset");
+        assert!(
+            offset.is_multiple_of(8) && offset + 8 <= self.len,
+            "bad word offset"
+        );
         // SAFETY: as in `u32_at`.
         unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast()) }
     }

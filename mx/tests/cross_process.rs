@@ -253,7 +253,10 @@ fn a_forked_child_starts_with_an_empty_table() {
     let mut status = 0;
     // SAFETY: waits for the child just forked.
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed"
+    );
     // The parent's objects are untouched.
     let mut buf = [0u8; 8];
     assert_eq!(sys::socket_read(b, 0, Some(&mut buf[..])), Ok(8));
