@@ -113,8 +113,12 @@ pub enum SlotState {
     Reserved = 1,
     /// A live process's; its handles count.
     Live = 2,
-    /// A process that died; its handles no longer count.
+    /// A process that died; its handles no longer count. Taken again by
+    /// [`SharedSocket::claim_slot`] once no lock names it.
     Dead = 3,
+    /// Being taken by [`SharedSocket::claim_slot`]: its fields are being
+    /// written, its handles do not count yet.
+    Claiming = 4,
 }
 
 impl SlotState {
@@ -124,6 +128,7 @@ impl SlotState {
             1 => Some(SlotState::Reserved),
             2 => Some(SlotState::Live),
             3 => Some(SlotState::Dead),
+            4 => Some(SlotState::Claiming),
             _ => None,
         }
     }
@@ -336,23 +341,37 @@ impl SharedSocket {
         self.seg.u32_at(SLOT_TABLE + slot * SLOT_BYTES + field)
     }
 
-    /// Takes a free slot for `state` (`Live` for this process, `Reserved`
-    /// for handles in transit), with `held` handles of each end.
+    /// Takes a slot for `state` (`Live` for this process, `Reserved` for
+    /// handles in transit), with `held` handles of each end: a free slot,
+    /// else the slot of a dead process that holds no lock (a lock word
+    /// names its holder's slot, and a dead holder's lock is taken over by
+    /// the next taker only while its slot says `Dead`).
+    ///
+    /// The slot is `Claiming` while its fields are written, so that no
+    /// other process counts what a dead process left in it.
     ///
     /// # Errors
     /// `NO_RESOURCES` if every slot is taken.
     pub fn claim_slot(&self, state: SlotState, held: [u32; 2]) -> Result<usize, Status> {
-        for slot in 0..SLOTS {
-            let word = self.slot_word(slot, SLOT_STATE);
-            if word
-                .compare_exchange(
-                    SlotState::Free as u32,
-                    SlotState::Reserved as u32,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-            {
+        for from in [SlotState::Free, SlotState::Dead] {
+            for slot in 0..SLOTS {
+                if from == SlotState::Dead && self.names_a_lock(slot) {
+                    continue;
+                }
+                let word = self.slot_word(slot, SLOT_STATE);
+                if word
+                    .compare_exchange(
+                        from as u32,
+                        SlotState::Claiming as u32,
+                        Ordering::AcqRel,
+                        Ordering::Relaxed,
+                    )
+                    .is_err()
+                {
+                    continue;
+                }
+                // A dead process takes no more locks: none can have come
+                // to name the slot between the check and the exchange.
                 for side in Side::BOTH {
                     self.slot_word(slot, SLOT_HELD[side.index()])
                         .store(held[side.index()], Ordering::Relaxed);
@@ -363,6 +382,17 @@ impl SharedSocket {
             }
         }
         Err(Status::NO_RESOURCES)
+    }
+
+    /// Whether a writer or reader lock of either pipe names `slot` as its
+    /// holder.
+    fn names_a_lock(&self, slot: usize) -> bool {
+        let holder = slot as u32 + 1;
+        (0..2).any(|pipe| {
+            [TX_LOCK, RX_LOCK].into_iter().any(|field| {
+                self.ctl_u32(pipe, field).load(Ordering::Acquire) & !LOCK_WAITERS == holder
+            })
+        })
     }
 
     /// The state of `slot`, `None` if the word is not a state at all.
@@ -1009,7 +1039,33 @@ mod tests {
         let all: Vec<_> = (0..SLOTS)
             .map(|_| a.claim_slot(SlotState::Live, [0, 0]))
             .collect();
-        assert_eq!(all.iter().filter(|r| r.is_ok()).count(), SLOTS - 2);
+        // The dead process's slot is taken again, last, with fresh counts.
+        assert_eq!(all.iter().filter(|r| r.is_ok()).count(), SLOTS - 1);
+        assert_eq!(all[SLOTS - 2], Ok(s0));
+        assert_eq!(a.held(s0), [0, 0]);
         assert_eq!(*all.last().unwrap(), Err(Status::NO_RESOURCES));
+    }
+
+    #[test]
+    fn a_dead_slot_that_holds_a_lock_is_not_taken_again() {
+        let a = SharedSocket::create(false, 1).unwrap();
+        let all: Vec<usize> = (0..SLOTS)
+            .map(|_| a.claim_slot(SlotState::Live, [0, 0]).unwrap())
+            .collect();
+        assert!(a.set_slot_state(all[3], SlotState::Live, SlotState::Dead));
+        assert!(a.set_slot_state(all[7], SlotState::Live, SlotState::Dead));
+        // Slot 3 died holding pipe 1's reader lock (with a waiter mark).
+        a.ctl_u32(1, RX_LOCK)
+            .store(4 | LOCK_WAITERS, Ordering::Relaxed);
+        assert_eq!(a.claim_slot(SlotState::Reserved, [0, 1]), Ok(all[7]));
+        assert_eq!(a.slot_state(all[7]), Some(SlotState::Reserved));
+        assert_eq!(a.total_held(Side::B), 1);
+        assert_eq!(
+            a.claim_slot(SlotState::Live, [0, 0]),
+            Err(Status::NO_RESOURCES)
+        );
+        // Once the lock is taken over (here: released), slot 3 is free.
+        a.ctl_u32(1, RX_LOCK).store(0, Ordering::Relaxed);
+        assert_eq!(a.claim_slot(SlotState::Live, [0, 0]), Ok(all[3]));
     }
 }
