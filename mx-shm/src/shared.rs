@@ -384,6 +384,23 @@ impl SharedSocket {
         Err(Status::NO_RESOURCES)
     }
 
+    /// Frees reserved `slot` whose handles will never be received (the
+    /// message carrying them was destroyed); returns the handles it held
+    /// to each end, or `None` if it is not reserved (its receiver took it).
+    pub fn release_reserved(&self, slot: usize) -> Option<[u32; 2]> {
+        if !self.set_slot_state(slot, SlotState::Reserved, SlotState::Claiming) {
+            return None;
+        }
+        let held = self.held(slot);
+        for side in Side::BOTH {
+            self.slot_word(slot, SLOT_HELD[side.index()])
+                .store(0, Ordering::Relaxed);
+        }
+        self.slot_word(slot, SLOT_STATE)
+            .store(SlotState::Free as u32, Ordering::Release);
+        Some(held)
+    }
+
     /// Whether a writer or reader lock of either pipe names `slot` as its
     /// holder.
     fn names_a_lock(&self, slot: usize) -> bool {

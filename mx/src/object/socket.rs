@@ -1027,6 +1027,25 @@ impl SocketPair {
         }
     }
 
+    /// The message that carried a handle in reserved `slot` was destroyed
+    /// before its receiver took the handle: it is closed (the end closes if
+    /// it was the last handle to it, in every process).
+    pub(crate) fn release_reserved(&self, slot: usize) {
+        use mx_shm::shared::CLOSED;
+        let Some(shared) = self.shared() else { return };
+        let Some(held) = shared.socket.release_reserved(slot) else {
+            return;
+        };
+        for side in Side::BOTH {
+            if held[side.index()] != 0 && shared.socket.total_held(side) == 0 {
+                let _ = shared
+                    .socket
+                    .update_end(side, |word| Ok::<u64, ()>(word | CLOSED));
+            }
+        }
+        self.changed(shared);
+    }
+
     /// The handle went: its count, in the reserved slot now, is the
     /// receiver's; this process's slot lets go of it.
     pub(crate) fn commit_export(&self, _node: &crate::remote::node::Node, side: Side) {

@@ -62,6 +62,25 @@ const MOVED: u32 = 3;
 pub(crate) struct OutFrame {
     pub(crate) bytes: Vec<u8>,
     pub(crate) fds: Vec<OwnedFd>,
+    /// The socket handles it carries, counted in their reservations: a
+    /// frame dropped unsent releases them (they close, as the handles of a
+    /// destroyed message do); a sent one lets them go to the receiver.
+    pub(crate) reservations: Vec<super::transfer::Reservation>,
+}
+
+impl OutFrame {
+    /// The frame went out: its receiver takes its handles over.
+    fn sent(mut self) {
+        self.reservations.clear();
+    }
+}
+
+impl Drop for OutFrame {
+    fn drop(&mut self) {
+        for reservation in self.reservations.drain(..) {
+            reservation.release();
+        }
+    }
 }
 
 /// What waits in an outbox: a frame, or a message not yet encoded (one
@@ -163,7 +182,10 @@ impl Link {
         let mut out = self.out.lock();
         if out.is_empty() && self.pending_done() {
             match send_frame(self.fd.as_fd(), &frame) {
-                Sent::Done => return true,
+                Sent::Done => {
+                    frame.sent();
+                    return true;
+                }
                 Sent::Full => {}
                 Sent::Gone => {
                     drop(out);
@@ -203,7 +225,8 @@ impl Link {
             let frame = match next {
                 Outgoing::Frame(frame) => frame,
                 Outgoing::Message(message) => match super::transfer::export(node, message) {
-                    Ok((frame, exported)) => {
+                    Ok((mut frame, mut exported)) => {
+                        exported.hand_over_sockets(node, &mut frame);
                         exported.commit(node);
                         frame
                     }
@@ -215,7 +238,7 @@ impl Link {
                 },
             };
             match send_frame(self.fd.as_fd(), &frame) {
-                Sent::Done => {}
+                Sent::Done => frame.sent(),
                 Sent::Full => {
                     out.push_front(Outgoing::Frame(frame));
                     node.want_out(self.fd.as_fd(), token, true);
@@ -603,7 +626,8 @@ fn drain(node: &Node, fd: BorrowedFd<'_>, queue: &mut VecDeque<Outgoing>) -> boo
         let frame = match next {
             Outgoing::Frame(frame) => frame,
             Outgoing::Message(message) => match super::transfer::export(node, message) {
-                Ok((frame, exported)) => {
+                Ok((mut frame, mut exported)) => {
+                    exported.hand_over_sockets(node, &mut frame);
                     exported.commit(node);
                     frame
                 }
@@ -615,7 +639,7 @@ fn drain(node: &Node, fd: BorrowedFd<'_>, queue: &mut VecDeque<Outgoing>) -> boo
             },
         };
         match send_frame(fd, &frame) {
-            Sent::Done => {}
+            Sent::Done => frame.sent(),
             Sent::Full => {
                 queue.push_front(Outgoing::Frame(frame));
                 return false;

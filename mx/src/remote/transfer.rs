@@ -72,6 +72,27 @@ enum Prepared {
         side: Side,
         slot: usize,
     },
+    /// A socket end whose count was handed over to its reservation
+    /// ([`Exported::hand_over_sockets`]).
+    HandedOver,
+}
+
+/// A socket handle in transit to another process: its count waits in a
+/// reserved slot of the pair's segment until the receiver takes it over.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    object: Arc<Object>,
+    slot: usize,
+}
+
+impl Reservation {
+    /// The message carrying the handle was destroyed before it was
+    /// received: the handle is closed.
+    pub(crate) fn release(self) {
+        if let Object::Socket(pair) = &*self.object {
+            pair.release_reserved(self.slot);
+        }
+    }
 }
 
 /// A prepared export: commit it once the frame is sent (or queued), undo it
@@ -118,6 +139,7 @@ fn prepare(
         .bytes
         .try_reserve_exact(wire::frame_len(bytes.len(), handles.len()))?;
     frame.fds.try_reserve_exact(2 * handles.len())?;
+    frame.reservations.try_reserve_exact(handles.len())?;
     let mut records = Vec::new();
     records.try_reserve_exact(handles.len())?;
     let mut prepared: Vec<Prepared> = Vec::new();
@@ -248,13 +270,41 @@ fn undo(node: &Node, prepared: Vec<Prepared>) {
                     link.resume();
                 }
             }
-            // Made only descriptors, closed here.
-            Prepared::LocalChannel { .. } => {}
+            // Made only descriptors, closed here; or handed over already.
+            Prepared::LocalChannel { .. } | Prepared::HandedOver => {}
         }
     }
 }
 
 impl Exported {
+    /// Moves every socket handle's count from this process's slot to its
+    /// reservation, into `frame`: done before the frame is sent, so that
+    /// the receiver, which may read it at once, counts no handle of this
+    /// process (`LAST_HANDLE` is right when it reads the message). If the
+    /// frame is never sent, dropping it releases them (the handles close,
+    /// as in a destroyed message).
+    pub(crate) fn hand_over_sockets(&mut self, node: &Node, frame: &mut OutFrame) {
+        for (prep, transit) in self.prepared.iter_mut().zip(self.transits.iter_mut()) {
+            if !matches!(prep, Prepared::Socket { .. }) {
+                continue;
+            }
+            let Prepared::Socket { object, side, slot } =
+                core::mem::replace(prep, Prepared::HandedOver)
+            else {
+                continue;
+            };
+            // The transit's count is this process's, given up here.
+            if transit.take().is_none() {
+                continue;
+            }
+            if let Object::Socket(pair) = &*object {
+                pair.commit_export(node, side);
+            }
+            // Reserved for every handle in `prepare`: cannot allocate.
+            frame.reservations.push(Reservation { object, slot });
+        }
+    }
+
     /// The frame was sent (or queued, or its receiver is gone): the
     /// handles now belong to the other process.
     pub(crate) fn commit(self, node: &Node) {
@@ -276,6 +326,7 @@ impl Exported {
                         pair.commit_export(node, side);
                     }
                 }
+                Prepared::HandedOver => {}
             }
         }
     }
