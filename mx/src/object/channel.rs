@@ -769,13 +769,7 @@ impl ChannelPair {
         } else {
             inbox.extend(queued.into_iter().map(Outgoing::Message));
         }
-        let mut job = Box::new(Handover {
-            link: socket,
-            outbox,
-            pending: Some(pending),
-            inbox,
-            relay,
-        });
+        let mut job = Box::new(Handover::moving(socket, outbox, pending, inbox, relay));
         if !job.advance(node) && node.add_handover(job).is_err() {
             crate::remote::transfer::lost();
         }

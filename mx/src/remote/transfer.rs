@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | channel end, peer here | a new socket pair's end: the peer gets the other end as its link, and the messages queued at the sent end follow on it | the peer, now linked |
 //! | channel end, peer elsewhere | its link's socket (and a pending stream if messages are queued at it) | nothing |
-//! | socket end | the pair's segment (made when an end first leaves), and a slot that holds the handle's count until the receiver takes it | the pair, now in the segment |
+//! | socket end | the pair's segment (made when an end first leaves), and a slot that holds the handle's count until the receiver takes it ([`Reservation`], released if the frame dies unread) | the pair, now in the segment |
 //! | event, eventpair, port | not supported: the write fails with `NOT_SUPPORTED` and moves nothing | |
 //!
 //! An export is prepared first (every step that can fail: descriptors,
@@ -66,11 +66,12 @@ enum Prepared {
         pair: Arc<ChannelPair>,
         pending: Option<OwnedFd>,
     },
-    /// A socket end; its count is in `slot`.
+    /// A socket end; its count is in `slot`, reserved under `generation`.
     Socket {
         object: Arc<Object>,
         side: Side,
         slot: usize,
+        generation: u32,
     },
     /// A socket end whose count was handed over to its reservation
     /// ([`Exported::hand_over_sockets`]).
@@ -79,18 +80,34 @@ enum Prepared {
 
 /// A socket handle in transit to another process: its count waits in a
 /// reserved slot of the pair's segment until the receiver takes it over.
+///
+/// Once the frame that carries it is sent, whoever sent it keeps it while
+/// it may still be received (see `link`): a frame destroyed unread (its
+/// receiver closed its end, or died) closes the handle through
+/// [`Reservation::release`]. The generation tells the reservation apart
+/// from later ones in the same slot, so a late release is harmless.
 #[derive(Debug)]
 pub(crate) struct Reservation {
     object: Arc<Object>,
     slot: usize,
+    generation: u32,
 }
 
 impl Reservation {
+    /// Whether its receiver has not taken it yet.
+    pub(crate) fn is_pending(&self) -> bool {
+        match &*self.object {
+            Object::Socket(pair) => pair.is_reserved(self.slot, self.generation),
+            _ => false,
+        }
+    }
+
     /// The message carrying the handle was destroyed before it was
-    /// received: the handle is closed.
+    /// received: the handle is closed (if the receiver took it after all,
+    /// this does nothing).
     pub(crate) fn release(self) {
         if let Object::Socket(pair) = &*self.object {
-            pair.release_reserved(self.slot);
+            pair.release_reserved(self.slot, self.generation);
         }
     }
 }
@@ -236,12 +253,13 @@ fn prepare_one(
             }
         }
         Object::Socket(pair) => {
-            let (fd, slot) = pair.prepare_export(node, &end.object, end.side)?;
+            let (fd, slot, generation) = pair.prepare_export(node, &end.object, end.side)?;
             let record = Record::Socket {
                 rights,
                 fd: fd_index(fds),
                 side: end.side.index() as u32,
                 slot: slot as u32,
+                generation,
             };
             fds.push(fd);
             Ok((
@@ -250,6 +268,7 @@ fn prepare_one(
                     object: end.object.clone(),
                     side: end.side,
                     slot,
+                    generation,
                 },
             ))
         }
@@ -260,9 +279,14 @@ fn prepare_one(
 fn undo(node: &Node, prepared: Vec<Prepared>) {
     for prep in prepared {
         match prep {
-            Prepared::Socket { object, slot, .. } => {
+            Prepared::Socket {
+                object,
+                slot,
+                generation,
+                ..
+            } => {
                 if let Object::Socket(pair) = &*object {
-                    pair.undo_export(node, slot);
+                    pair.undo_export(node, slot, generation);
                 }
             }
             Prepared::Onward { pair, .. } => {
@@ -288,8 +312,12 @@ impl Exported {
             if !matches!(prep, Prepared::Socket { .. }) {
                 continue;
             }
-            let Prepared::Socket { object, side, slot } =
-                core::mem::replace(prep, Prepared::HandedOver)
+            let Prepared::Socket {
+                object,
+                side,
+                slot,
+                generation,
+            } = core::mem::replace(prep, Prepared::HandedOver)
             else {
                 continue;
             };
@@ -301,7 +329,11 @@ impl Exported {
                 pair.commit_export(node, side);
             }
             // Reserved for every handle in `prepare`: cannot allocate.
-            frame.reservations.push(Reservation { object, slot });
+            frame.reservations.push(Reservation {
+                object,
+                slot,
+                generation,
+            });
         }
     }
 
@@ -389,10 +421,11 @@ pub(crate) fn import(
                 fd,
                 side,
                 slot,
+                generation,
             } => {
                 let fd = take(fd).ok_or("a descriptor went missing")?;
                 let side = if side == 0 { Side::A } else { Side::B };
-                let object = SocketPair::import(node, fd, side, slot as usize)?;
+                let object = SocketPair::import(node, fd, side, slot as usize, generation)?;
                 Transit::counted(End { object, side }, rights & Rights::SOCKET_DEFAULT)
             }
         };
