@@ -270,14 +270,71 @@ fn child_role() {
             std::thread::sleep(AGENT_LIFETIME);
             std::process::exit(3);
         }
-        // Exits with 0 if it was started without handles, 7 if with.
+        // Exits with a code that says what it got: 1 if it inherited a
+        // descriptor of the test binary (the markers the parent opens), 2
+        // if it had a startup handle, 4 if it had none but the startup
+        // variable.
         "report_startup" => {
-            let code = if mx::startup_handle(CONTROL).is_none() {
-                0
-            } else {
-                7
-            };
+            let exe = std::env::current_exe().unwrap();
+            let markers: Vec<String> = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|entry| {
+                    let entry = entry.ok()?;
+                    let target = std::fs::read_link(entry.path()).ok()?;
+                    (target == exe).then(|| entry.file_name().to_string_lossy().into_owned())
+                })
+                .collect();
+            let env = std::env::var(sys::linux::STARTUP_FD_ENV).ok();
+            let handle = mx::startup_handle(CONTROL).is_some();
+            eprintln!(
+                "report_startup: markers {markers:?}, {}={env:?}, a startup handle: {handle}",
+                sys::linux::STARTUP_FD_ENV
+            );
+            let code = i32::from(!markers.is_empty())
+                | if handle { 2 } else { 0 }
+                | if !handle && env.is_some() { 4 } else { 0 };
             std::process::exit(code);
+        }
+        // Takes its startup handles, then starts a grandchild the plain
+        // way (which inherits the environment); exits with its code.
+        "spawn_plain_grandchild" => {
+            let _control = mx::startup_handle(CONTROL);
+            let status = Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+                .env(ROLE, "open_at_startup_fd")
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            std::process::exit(status.code().unwrap_or(9));
+        }
+        // Opens a file under the descriptor number the startup variable it
+        // inherited names, then asks for a startup handle: there is none,
+        // and the file must still be its own.
+        "open_at_startup_fd" => {
+            let value = std::env::var(sys::linux::STARTUP_FD_ENV).unwrap_or_default();
+            let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+            let Ok(wanted) = digits.parse::<i32>() else {
+                std::process::exit(3);
+            };
+            let mut files = Vec::new();
+            let file = loop {
+                let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+                if fd == wanted {
+                    break file;
+                }
+                if fd > wanted || files.len() > 4096 {
+                    std::process::exit(3);
+                }
+                files.push(file);
+            };
+            if mx::startup_handle(CONTROL).is_some() {
+                std::process::exit(4);
+            }
+            if file.metadata().is_err() {
+                std::process::exit(5);
+            }
+            std::process::exit(0);
         }
         other => panic!("unknown role {other}"),
     }
@@ -2219,7 +2276,8 @@ fn spawn_with_handles_twice_from_one_command() {
         .env(ROLE, "agent")
         .stdout(std::process::Stdio::null());
     let mut kids = Vec::new();
-    // Descriptors opened in between shift the numbers a new spawn gets.
+    // Descriptors opened in between (markers: the test binary, read-only)
+    // take the numbers earlier spawns used.
     let mut files = Vec::new();
     for i in 0..3u8 {
         let (control, theirs) = Channel::create().unwrap();
@@ -2238,11 +2296,51 @@ fn spawn_with_handles_twice_from_one_command() {
         kid.write(S1, &[i]).unwrap();
         wait_for(&s0, Signals::READABLE);
         kids.push((kid, s0));
-        files.push(std::fs::File::open("/dev/null").unwrap());
+        files.push(std::fs::File::open(std::env::current_exe().unwrap()).unwrap());
     }
-    // A plain spawn of the same Command starts a child without handles.
-    let output = command.env(ROLE, "report_startup").output().unwrap();
+    // Another child with handles, from the same Command: it inherits
+    // nothing of this process but its startup channel.
+    let (_control, theirs) = Channel::create().unwrap();
+    let mut child = command
+        .env(ROLE, "report_startup")
+        .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(2), "markers inherited?");
+    // A plain spawn of the same Command: no handles, no descriptors, no
+    // startup variable.
+    let output = command.output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
+    drop(files);
+}
+
+#[test]
+fn a_grandchild_started_the_plain_way_takes_no_startup_handle_and_closes_nothing() {
+    // The child inherits the startup variable; its own plain children
+    // inherit it from it, without the descriptor it names. A descriptor
+    // of theirs with that number is not the library's to take.
+    let (_control, theirs) = Channel::create().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+        .env(ROLE, "spawn_plain_grandchild")
+        .stdout(std::process::Stdio::null())
+        .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > LONG {
+            let _ = child.kill();
+            panic!("the child did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the grandchild's file was taken or closed"
+    );
 }
 
 #[test]
