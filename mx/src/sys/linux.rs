@@ -65,7 +65,9 @@ pub const STARTUP_FD_ENV: &str = "MX_STARTUP_FD";
 ///
 /// The child takes each handle once with [`get_startup_handle`]. On any
 /// failure no process is left running and every handle stays with the
-/// caller, unchanged.
+/// caller, unchanged. `command` may be spawned again, with handles or
+/// without: what this call adds to it (the startup variable, a `pre_exec`
+/// hook) passes nothing to a later child.
 ///
 /// # Errors
 /// In this order: `INVALID_ARGS` (more than 64 handles, or one listed
@@ -130,13 +132,17 @@ fn start(
         STARTUP_FD_ENV,
         std::os::fd::AsRawFd::as_raw_fd(theirs).to_string(),
     );
-    let mut child = mx_shm::process::spawn_keeping(command, std::os::fd::AsFd::as_fd(theirs))
-        .map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => Status::NOT_FOUND,
-            std::io::ErrorKind::PermissionDenied => Status::ACCESS_DENIED,
-            std::io::ErrorKind::OutOfMemory => Status::NO_MEMORY,
-            _ => Status::IO,
-        })?;
+    let spawned = mx_shm::process::spawn_keeping(command, std::os::fd::AsFd::as_fd(theirs));
+    // The command is the caller's, perhaps spawned again: the number was
+    // this child's alone, and this process's own variable (if it was
+    // started with handles) is not for its children.
+    command.env_remove(STARTUP_FD_ENV);
+    let mut child = spawned.map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => Status::NOT_FOUND,
+        std::io::ErrorKind::PermissionDenied => Status::ACCESS_DENIED,
+        std::io::ErrorKind::OutOfMemory => Status::NO_MEMORY,
+        _ => Status::IO,
+    })?;
     if let Err(status) = super::channel_write(bootstrap, 0, &infos[..], &values[..]) {
         // The child must not run without its handles.
         let _ = child.kill();
