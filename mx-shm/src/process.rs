@@ -74,17 +74,26 @@ pub fn spawn_keeping(command: &mut Command, keep: BorrowedFd<'_>) -> std::io::Re
 }
 
 /// Takes over descriptor `fd`, which the parent left open for this process
-/// (its number came in the environment), if it is open. Each number is
-/// taken at most once per process: the caller guarantees it (a `OnceLock`),
-/// and marks it close-on-exec so that this process's children do not get
-/// it.
-pub fn take_inherited(fd: RawFd) -> Option<OwnedFd> {
+/// (its number came in the environment), if it is open and `is_ours` says
+/// it is the one meant (a process can inherit the number without the
+/// descriptor: then `fd` is nobody's, or its own code's, and must be left
+/// alone). Each number is taken at most once per process: the caller
+/// guarantees it (a `OnceLock`). Marks it close-on-exec so that this
+/// process's children do not get it.
+pub fn take_inherited(fd: RawFd, is_ours: impl FnOnce(BorrowedFd<'_>) -> bool) -> Option<OwnedFd> {
     if fd < 3 {
         return None;
     }
     // SAFETY: `F_GETFD` only queries the descriptor table.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     if flags < 0 {
+        return None;
+    }
+    // SAFETY: `fd` is open (checked just now) and is only looked at, for
+    // the length of the call. If it is another owner's, which closes it
+    // meanwhile, the look fails or sees whatever took the number: `is_ours`
+    // accepts only the one descriptor the parent made for this process.
+    if !is_ours(unsafe { BorrowedFd::borrow_raw(fd) }) {
         return None;
     }
     // SAFETY: as above; sets close-on-exec on an open descriptor.

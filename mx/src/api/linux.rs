@@ -203,6 +203,12 @@ impl From<FromFdError> for std::io::Error {
 /// yet (it sends them before `spawn_with_handles` returns; the wait ends
 /// early if the parent dies first).
 ///
+/// The handles come on a descriptor the child inherits, named by the
+/// `MX_STARTUP_FD` variable. A program the child starts in turn (or execs
+/// into) before taking them inherits both, and can take them instead,
+/// as with any inherited descriptor; one that inherits only the variable
+/// gets `None`, and no descriptor of its own is touched.
+///
 /// ```
 /// use mx::linux::{startup_handle, user_handle_info};
 ///

@@ -39,16 +39,19 @@ pub(crate) fn seqpacket_pair() -> Result<(OwnedFd, OwnedFd), Status> {
     .map_err(fd_status)
 }
 
-/// Checks that `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket, and
-/// makes it non-blocking.
-pub(crate) fn check_seqpacket(fd: &OwnedFd) -> bool {
+/// Whether `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket.
+pub(crate) fn is_seqpacket(fd: std::os::fd::BorrowedFd<'_>) -> bool {
     let is_seqpacket = net::sockopt::socket_type(fd).is_ok_and(|t| t == SocketType::SEQPACKET);
     let is_unix = net::getsockname(fd).is_ok_and(|a| a.address_family() == AddressFamily::UNIX);
     let is_connected = net::getpeername(fd).is_ok();
-    if !(is_seqpacket && is_unix && is_connected) {
-        return false;
-    }
-    rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK).is_ok()
+    is_seqpacket && is_unix && is_connected
+}
+
+/// Checks that `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket, and
+/// makes it non-blocking.
+pub(crate) fn check_seqpacket(fd: &OwnedFd) -> bool {
+    use std::os::fd::AsFd;
+    is_seqpacket(fd.as_fd()) && rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK).is_ok()
 }
 
 /// What one handle's export will do once committed.
