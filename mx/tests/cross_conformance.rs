@@ -29,7 +29,7 @@ use mx::api::{
     PacketContents, Peered, Port, Socket, SocketOpts, WaitAsyncOpts, WaitItem,
 };
 use mx::core::abi::SOCKET_HALF_CLOSE;
-use mx::linux::{user_handle_info, CommandExt};
+use mx::linux::{pa_hnd, user_handle_info, CommandExt, PA_USER1};
 use mx::{sys, Koid, ObjectType, RawHandle, Rights, Signals, Status, Time, TimeExt};
 
 // ---------------------------------------------------------------------
@@ -820,11 +820,14 @@ impl Agent {
     }
 
     fn spawn_role(role: &str, subject: Option<Handle>) -> Agent {
+        Agent::spawn_handles(role, subject.map(|h| (SUBJECT, h)).into_iter().collect())
+    }
+
+    /// Starts a child playing `role` with its control channel and
+    /// `handles`.
+    fn spawn_handles(role: &str, mut handles: Vec<(u32, Handle)>) -> Agent {
         let (control, theirs) = Channel::create().unwrap();
-        let mut handles = vec![(CONTROL, theirs.into_handle())];
-        if let Some(subject) = subject {
-            handles.push((SUBJECT, subject));
-        }
+        handles.insert(0, (CONTROL, theirs.into_handle()));
         let child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
             .env(ROLE, role)
@@ -2250,21 +2253,38 @@ fn socket_and_channel_ends_travel_a_chain_of_four_processes_and_back() {
 
 #[test]
 fn startup_handles_are_taken_once_and_only_by_their_info() {
-    let (a, kid) = socket_with_agent(SocketOpts::Stream);
-    // Slot 1 took SUBJECT; asking again, or for an info not passed, gives
-    // nothing.
-    assert!(kid
-        .op(Op::Startup, &[u64::from(SUBJECT)])
-        .ok()
-        .slots
-        .is_empty());
-    assert!(kid
-        .op(Op::Startup, &[u64::from(user_handle_info(9))])
-        .ok()
-        .slots
-        .is_empty());
-    kid.write(S1, b"x").unwrap();
-    wait_for(&a, Signals::READABLE);
+    let (s0, s1) = Socket::create(SocketOpts::Stream).unwrap();
+    let (k0, k1) = Channel::create().unwrap();
+    let (d0, d1) = Socket::create(SocketOpts::Datagram).unwrap();
+    let kid = Agent::spawn_handles(
+        "agent",
+        vec![
+            (SUBJECT, s1.into_handle()),
+            (user_handle_info(5), k1.into_handle()),
+            (pa_hnd(PA_USER1, 0), d1.into_handle()),
+        ],
+    );
+    let startup = |info: u32| kid.op(Op::Startup, &[u64::from(info)]).ok().slots;
+    // The agent took SUBJECT as it started: asking again gives nothing.
+    assert_eq!(startup(SUBJECT), vec![]);
+    let k1 = startup(user_handle_info(5));
+    assert_eq!(k1.len(), 1, "the channel end, under its own info");
+    assert_eq!(kid.info(k1[0]).3, ObjectType::CHANNEL);
+    assert_eq!(startup(user_handle_info(5)), vec![], "taken once");
+    let d1 = startup(pa_hnd(PA_USER1, 0));
+    assert_eq!(kid.info(d1[0]).3, ObjectType::SOCKET);
+    assert_eq!(startup(user_handle_info(9)), vec![], "never passed");
+    // Each is the end it was passed as.
+    kid.write(S1, b"s").unwrap();
+    assert_eq!(
+        wait_for(&s0, Signals::READABLE) & Signals::READABLE,
+        Signals::READABLE
+    );
+    kid.chan_write(k1[0], b"k", &[]).unwrap();
+    assert_eq!(recv(&k0).bytes(), b"k");
+    kid.write(d1[0], b"dgram").unwrap();
+    wait_for(&d0, Signals::READABLE);
+    assert_eq!(d0.try_read(&mut [0u8; 2]), Ok(2), "a datagram socket");
 }
 
 #[test]
