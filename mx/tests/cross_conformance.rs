@@ -263,13 +263,6 @@ fn child_role() {
         "agent" => agent(),
         // Exits at once, without taking its startup handles.
         "exit_at_once" => std::process::exit(0),
-        // Takes its startup handles and keeps them until killed.
-        "take_and_sleep" => {
-            let _control = mx::startup_handle(CONTROL);
-            let _subject = mx::startup_handle(SUBJECT);
-            std::thread::sleep(AGENT_LIFETIME);
-            std::process::exit(3);
-        }
         // Exits with a code that says what it got: 1 if it inherited a
         // descriptor of the test binary (the markers the parent opens), 2
         // if it had a startup handle, 4 if it had none but the startup
@@ -299,12 +292,15 @@ fn child_role() {
         // way (which inherits the environment); exits with its code.
         "spawn_plain_grandchild" => {
             let _control = mx::startup_handle(CONTROL);
-            let status = Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
-                .env(ROLE, "open_at_startup_fd")
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
+            let status = Reaper(Some(
+                Command::new(std::env::current_exe().unwrap())
+                    .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+                    .env(ROLE, "open_at_startup_fd")
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            ))
+            .wait();
             std::process::exit(status.code().unwrap_or(9));
         }
         // Opens a file under the descriptor number the startup variable it
@@ -1035,6 +1031,35 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A child that is not an agent; killed and reaped when dropped.
+struct Reaper(Option<Child>);
+
+impl Reaper {
+    /// Waits (up to `LONG`) for the child to end.
+    #[track_caller]
+    fn wait(&mut self) -> ExitStatus {
+        let child = self.0.as_mut().unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.0 = None;
+                return status;
+            }
+            assert!(start.elapsed() < LONG, "the child did not exit");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -2071,6 +2096,33 @@ fn peer_closed_when_a_stopped_child_is_killed_before_it_read_a_socket_end() {
 }
 
 #[test]
+fn a_message_written_before_the_close_reaches_a_slow_child_with_its_socket_end() {
+    // SPEC 10: closing an end leaves what it wrote readable at the peer.
+    // The child is stopped while the message is written and the end closed,
+    // so the message (and its socket end) waits unread in its queue.
+    let (c, kid) = channel_with_agent();
+    let pid = rustix::process::Pid::from_raw(kid.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let (s0, s1) = Socket::create(SocketOpts::Stream).unwrap();
+    c.write(b"late", &mut vec![s1.into_handle()]).unwrap();
+    drop(c);
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    let (bytes, got) = kid.chan_recv(S1).unwrap();
+    assert_eq!(bytes, b"late");
+    assert_eq!(kid.chan_recv(S1), Err(Status::PEER_CLOSED));
+    // The end arrived whole: it works, and closing the channel over there
+    // does not close it.
+    kid.write(got[0], b"alive").unwrap();
+    kid.close(S1);
+    wait_for(&s0, Signals::READABLE);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!now(&s0).contains(Signals::PEER_CLOSED), "{:?}", now(&s0));
+    assert_eq!(s0.try_read(&mut [0u8; 8]), Ok(5));
+    kid.close(got[0]);
+    wait_for(&s0, Signals::PEER_CLOSED);
+}
+
+#[test]
 fn socket_last_handle_is_asserted_as_soon_as_a_sent_end_arrives() {
     // SPEC 10: a write moves its handles in the same step as the enqueue;
     // so a received end that is the only handle to its object shows
@@ -2321,15 +2373,17 @@ fn spawn_with_handles_twice_from_one_command() {
     // Another child with handles, from the same Command: it inherits
     // nothing of this process but its startup channel.
     let (_control, theirs) = Channel::create().unwrap();
-    let mut child = command
-        .env(ROLE, "report_startup")
-        .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(2), "markers inherited?");
+    let mut child = Reaper(Some(
+        command
+            .env(ROLE, "report_startup")
+            .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
+            .unwrap(),
+    ));
+    assert_eq!(child.wait().code(), Some(2), "markers inherited?");
     // A plain spawn of the same Command: no handles, no descriptors, no
     // startup variable.
-    let output = command.output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let mut child = Reaper(Some(command.spawn().unwrap()));
+    assert_eq!(child.wait().code(), Some(0), "see its report above");
     drop(files);
 }
 
@@ -2339,23 +2393,15 @@ fn a_grandchild_started_the_plain_way_takes_no_startup_handle_and_closes_nothing
     // inherit it from it, without the descriptor it names. A descriptor
     // of theirs with that number is not the library's to take.
     let (_control, theirs) = Channel::create().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
-        .env(ROLE, "spawn_plain_grandchild")
-        .stdout(std::process::Stdio::null())
-        .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > LONG {
-            let _ = child.kill();
-            panic!("the child did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let mut child = Reaper(Some(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+            .env(ROLE, "spawn_plain_grandchild")
+            .stdout(std::process::Stdio::null())
+            .spawn_with_handles(vec![(CONTROL, theirs.into_handle())])
+            .unwrap(),
+    ));
+    let status = child.wait();
     assert_eq!(
         status.code(),
         Some(0),
