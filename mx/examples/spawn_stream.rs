@@ -65,7 +65,7 @@ fn parent(args: &[String]) -> Result<(), Error> {
     let (mut mine, theirs) = Socket::create(SocketOpts::Stream)?;
     let mut child = Command::new(std::env::current_exe()?)
         .arg(CHILD)
-        .spawn_with_handles(vec![(SOCKET, theirs)])?;
+        .spawn_with_handles([(SOCKET, theirs)])?;
 
     let start = Instant::now();
     let mut buf = vec![0u8; CHUNK];

@@ -62,7 +62,7 @@
 //! let (mut mine, theirs) = Socket::create(SocketOpts::Stream)?;
 //! let mut child = Command::new(std::env::current_exe()?)
 //!     .arg("child")
-//!     .spawn_with_handles(vec![(SOCKET, theirs)])?;
+//!     .spawn_with_handles([(SOCKET, theirs)])?;
 //! let mut text = String::new();
 //! mine.read_to_string(&mut text)?; // end of file once the child is gone
 //! assert_eq!(text, "hello from the child");
@@ -244,7 +244,8 @@ pub trait CommandExt: sealed::Sealed {
     /// process is left running and every handle comes back in the
     /// [`SpawnError`], with its info, unchanged.
     ///
-    /// Handles of different kinds go in one call as plain [`Handle`]s
+    /// `handles` is an array or a `Vec` of `(info, handle)`. Handles of
+    /// different kinds go in one call as plain [`Handle`]s
     /// (`socket.into_handle()`, `channel.into()`).
     ///
     /// # Errors
@@ -265,7 +266,7 @@ pub trait CommandExt: sealed::Sealed {
     /// let (_data, data_theirs) = Socket::create(SocketOpts::Datagram)?;
     /// let child = Command::new("/usr/local/bin/worker")
     ///     .arg("--serve")
-    ///     .spawn_with_handles(vec![
+    ///     .spawn_with_handles([
     ///         (user_handle_info(0), control_theirs.into_handle()),
     ///         (user_handle_info(1), data_theirs.into_handle()),
     ///     ])?;
@@ -292,7 +293,7 @@ pub trait CommandExt: sealed::Sealed {
     /// // An event cannot cross: nothing starts.
     /// let event = Event::create()?;
     /// let error = Command::new("true")
-    ///     .spawn_with_handles(vec![(user_handle_info(0), event)])
+    ///     .spawn_with_handles([(user_handle_info(0), event)])
     ///     .unwrap_err();
     /// assert_eq!(error.status, Status::NOT_SUPPORTED);
     /// # Ok::<(), Status>(())
@@ -300,15 +301,16 @@ pub trait CommandExt: sealed::Sealed {
     #[doc(alias = "mx_linux_spawn")]
     fn spawn_with_handles<H: HandleBased>(
         &mut self,
-        handles: Vec<(u32, H)>,
+        handles: impl Into<Vec<(u32, H)>>,
     ) -> Result<Child, SpawnError<H>>;
 }
 
 impl CommandExt for Command {
     fn spawn_with_handles<H: HandleBased>(
         &mut self,
-        handles: Vec<(u32, H)>,
+        handles: impl Into<Vec<(u32, H)>>,
     ) -> Result<Child, SpawnError<H>> {
+        let handles = handles.into();
         let mut raw: Vec<(u32, RawHandle)> = Vec::new();
         if let Err(error) = raw.try_reserve_exact(handles.len()) {
             return Err(SpawnError {
