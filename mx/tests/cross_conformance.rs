@@ -2096,6 +2096,26 @@ fn peer_closed_when_a_stopped_child_is_killed_before_it_read_a_socket_end() {
 }
 
 #[test]
+fn peer_closed_in_a_third_process_when_a_socket_end_dies_unread() {
+    // Child Q holds end A; this process sends end B, its last handle to
+    // the pair, to child R, which dies before reading it. Q's A closes.
+    let (a, b) = Socket::create(SocketOpts::Stream).unwrap();
+    let q = Agent::spawn(Some(a.into_handle()));
+    let (c, mut r) = channel_with_agent();
+    let pid = rustix::process::Pid::from_raw(r.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    c.write(b"never read", &mut vec![b.into_handle()]).unwrap();
+    drop(c);
+    r.kill();
+    r.wait_exit();
+    let seen = q.wait(S1, Signals::PEER_CLOSED, LONG);
+    assert!(
+        seen.is_ok_and(|s| s.contains(Signals::PEER_CLOSED)),
+        "{seen:?}"
+    );
+}
+
+#[test]
 fn a_message_written_before_the_close_reaches_a_slow_child_with_its_socket_end() {
     // SPEC 10: closing an end leaves what it wrote readable at the peer.
     // The child is stopped while the message is written and the end closed,

@@ -833,10 +833,16 @@ impl SocketPair {
     /// After a change to the shared state: the local observers, then the
     /// other processes that asked to hear of it.
     fn changed(&self, shared: &Shared) {
+        self.changed_for(shared, 1u32 << shared.slot);
+    }
+
+    /// [`SocketPair::changed`], ringing every slot that asked except those
+    /// in `mine` (this process's own, while it holds it).
+    fn changed_for(&self, shared: &Shared, mine: u32) {
         watch::data_changed(self);
         mx_shm::fence::light_shared();
         let wanted = shared.socket.interest(Side::A) | shared.socket.interest(Side::B);
-        let others = wanted & !(1u32 << shared.slot);
+        let others = wanted & !mine;
         if others == 0 {
             return;
         }
@@ -1039,7 +1045,11 @@ impl SocketPair {
                     .update_end(side, |word| Ok::<u64, ()>(word | CLOSED));
             }
         }
-        self.changed(shared);
+        // This process may have let its slot go when the handle left (it
+        // holds no handle to the pair): another process may hold it now,
+        // so no slot is skipped (ringing this process's own bell is
+        // harmless).
+        self.changed_for(shared, 0);
     }
 
     /// Whether reserved `slot` of `generation` still waits for its
