@@ -332,6 +332,21 @@ fn child_role() {
             }
             std::process::exit(0);
         }
+        // Makes a channel of the SOCK_SEQPACKET socket it has as standard
+        // input, takes a socket end from it, writes the message's bytes
+        // into that, says so, and exits when the channel's peer closes.
+        "channel_from_stdin" => {
+            use std::os::fd::AsFd;
+            let fd = std::io::stdin().as_fd().try_clone_to_owned().unwrap();
+            let c = mx::linux::channel_from_fd(fd).expect("a seqpacket socket");
+            let mut msg = MessageBuf::new();
+            c.recv_deadline(&mut msg, LONG).unwrap();
+            let socket = Socket::from(msg.take_handle(0).unwrap());
+            socket.try_write(msg.bytes()).unwrap();
+            c.write(b"done", &mut Vec::new()).unwrap();
+            c.wait_handle(Signals::PEER_CLOSED, LONG).unwrap();
+            std::process::exit(0);
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -2322,6 +2337,39 @@ fn socket_and_channel_ends_travel_a_chain_of_four_processes_and_back() {
 
 // ---------------------------------------------------------------------
 // Starting processes with handles (mx::linux).
+
+#[test]
+fn channel_from_fd_connects_two_processes_that_share_a_seqpacket_socket() {
+    // SPEC 11: each process makes a channel end of its end of the socket
+    // pair; the two are peers. Here the child's end is its standard input.
+    let (ours, theirs) = rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::SEQPACKET,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )
+    .unwrap();
+    let c = mx::linux::channel_from_fd(ours).unwrap();
+    let mut child = Reaper(Some(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_role", "--nocapture", "--test-threads=1"])
+            .env(ROLE, "channel_from_stdin")
+            .stdin(std::process::Stdio::from(theirs))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let (s0, s1) = Socket::create(SocketOpts::Stream).unwrap();
+    c.write(b"over the pair", &mut vec![s1.into_handle()])
+        .unwrap();
+    assert_eq!(recv(&c).bytes(), b"done");
+    let mut buf = [0u8; 32];
+    assert_eq!(s0.try_read(&mut buf), Ok(13));
+    assert_eq!(&buf[..13], b"over the pair");
+    drop(c);
+    assert_eq!(child.wait().code(), Some(0));
+    wait_for(&s0, Signals::PEER_CLOSED);
+}
 
 #[test]
 fn startup_handles_are_taken_once_and_only_by_their_info() {
