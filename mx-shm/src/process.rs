@@ -2,6 +2,7 @@
 //! `fork()`, a descriptor kept open across `exec`, and a descriptor taken
 //! over from the parent.
 
+use std::cell::Cell;
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
@@ -30,18 +31,35 @@ pub fn at_fork_child(hook: fn()) {
     }
 }
 
+thread_local! {
+    /// The descriptor that the [`spawn_keeping`] running on this thread
+    /// keeps open in its child; -1 outside one. Read by the hook in the
+    /// child of `fork()`, whose only thread is a copy of this one.
+    static KEEP: Cell<RawFd> = const { Cell::new(-1) };
+}
+
 /// Spawns `command`, keeping `keep` open in the child under the same
 /// number (it is close-on-exec in this process, so no other child gets it).
+///
+/// The command gets a `pre_exec` hook (`std` has no way to take one off)
+/// that keeps whatever descriptor the `spawn_keeping` in progress on the
+/// calling thread names, and does nothing otherwise: spawned again, the
+/// same command keeps only the new call's descriptor, and a plain
+/// `Command::spawn` of it keeps none. (Each call adds one such hook.)
 ///
 /// # Errors
 /// As [`Command::spawn`].
 pub fn spawn_keeping(command: &mut Command, keep: BorrowedFd<'_>) -> std::io::Result<Child> {
-    let fd: RawFd = std::os::fd::AsRawFd::as_raw_fd(&keep);
     // SAFETY: the closure runs in the child between fork and exec, where
-    // only async-signal-safe calls are allowed: `fcntl` is one, and the
-    // closure touches no memory but its captured integer.
+    // only async-signal-safe calls are allowed: it reads a thread-local
+    // (const-initialised and without a destructor: a plain load from the
+    // forking thread's copy) and calls `fcntl`, which is one.
     unsafe {
-        command.pre_exec(move || {
+        command.pre_exec(|| {
+            let fd = KEEP.with(Cell::get);
+            if fd < 0 {
+                return Ok(());
+            }
             let flags = libc::fcntl(fd, libc::F_GETFD);
             if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
                 return Err(std::io::Error::last_os_error());
@@ -49,21 +67,33 @@ pub fn spawn_keeping(command: &mut Command, keep: BorrowedFd<'_>) -> std::io::Re
             Ok(())
         });
     }
-    command.spawn()
+    KEEP.with(|kept| kept.set(std::os::fd::AsRawFd::as_raw_fd(&keep)));
+    let child = command.spawn();
+    KEEP.with(|kept| kept.set(-1));
+    child
 }
 
 /// Takes over descriptor `fd`, which the parent left open for this process
-/// (its number came in the environment), if it is open. Each number is
-/// taken at most once per process: the caller guarantees it (a `OnceLock`),
-/// and marks it close-on-exec so that this process's children do not get
-/// it.
-pub fn take_inherited(fd: RawFd) -> Option<OwnedFd> {
+/// (its number came in the environment), if it is open and `is_ours` says
+/// it is the one meant (a process can inherit the number without the
+/// descriptor: then `fd` is nobody's, or its own code's, and must be left
+/// alone). Each number is taken at most once per process: the caller
+/// guarantees it (a `OnceLock`). Marks it close-on-exec so that this
+/// process's children do not get it.
+pub fn take_inherited(fd: RawFd, is_ours: impl FnOnce(BorrowedFd<'_>) -> bool) -> Option<OwnedFd> {
     if fd < 3 {
         return None;
     }
     // SAFETY: `F_GETFD` only queries the descriptor table.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     if flags < 0 {
+        return None;
+    }
+    // SAFETY: `fd` is open (checked just now) and is only looked at, for
+    // the length of the call. If it is another owner's, which closes it
+    // meanwhile, the look fails or sees whatever took the number: `is_ours`
+    // accepts only the one descriptor the parent made for this process.
+    if !is_ours(unsafe { BorrowedFd::borrow_raw(fd) }) {
         return None;
     }
     // SAFETY: as above; sets close-on-exec on an open descriptor.

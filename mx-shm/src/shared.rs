@@ -79,7 +79,12 @@ const _: () = assert!(SLOT_TABLE + SLOTS * SLOT_BYTES <= PIPE_CTL[0]);
 const DATAGRAM: u32 = 1;
 
 // Slot fields.
+/// The slot's state word: a [`SlotState`] in the low byte, and above it a
+/// generation that [`SharedSocket::claim_slot`] counts up, so that a
+/// reservation is told apart from a later one in the same slot.
 const SLOT_STATE: usize = 0;
+const STATE_MASK: u32 = 0xff;
+const GENERATION_SHIFT: u32 = 8;
 const SLOT_PID: usize = 4;
 const SLOT_START: usize = 8;
 const SLOT_HELD: [usize; 2] = [16, 20];
@@ -113,17 +118,22 @@ pub enum SlotState {
     Reserved = 1,
     /// A live process's; its handles count.
     Live = 2,
-    /// A process that died; its handles no longer count.
+    /// A process that died; its handles no longer count. Taken again by
+    /// [`SharedSocket::claim_slot`] once no lock names it.
     Dead = 3,
+    /// Being taken by [`SharedSocket::claim_slot`]: its fields are being
+    /// written, its handles do not count yet.
+    Claiming = 4,
 }
 
 impl SlotState {
     fn from_word(word: u32) -> Option<SlotState> {
-        match word {
+        match word & STATE_MASK {
             0 => Some(SlotState::Free),
             1 => Some(SlotState::Reserved),
             2 => Some(SlotState::Live),
             3 => Some(SlotState::Dead),
+            4 => Some(SlotState::Claiming),
             _ => None,
         }
     }
@@ -132,6 +142,11 @@ impl SlotState {
     fn counts(self) -> bool {
         matches!(self, SlotState::Reserved | SlotState::Live)
     }
+}
+
+/// A slot's state word.
+fn state_word(generation: u32, state: SlotState) -> u32 {
+    (generation << GENERATION_SHIFT) | state as u32
 }
 
 /// Another process broke the shared protocol: what it broke.
@@ -349,33 +364,109 @@ impl SharedSocket {
         self.seg.u32_at(SLOT_TABLE + slot * SLOT_BYTES + field)
     }
 
-    /// Takes a free slot for `state` (`Live` for this process, `Reserved`
-    /// for handles in transit), with `held` handles of each end.
+    /// Takes a slot for `state` (`Live` for this process, `Reserved` for
+    /// handles in transit), with `held` handles of each end: a free slot,
+    /// else the slot of a dead process that holds no lock (a lock word
+    /// names its holder's slot, and a dead holder's lock is taken over by
+    /// the next taker only while its slot says `Dead`).
+    ///
+    /// The slot is `Claiming` while its fields are written, so that no
+    /// other process counts what a dead process left in it.
     ///
     /// # Errors
     /// `NO_RESOURCES` if every slot is taken.
     pub fn claim_slot(&self, state: SlotState, held: [u32; 2]) -> Result<usize, Status> {
-        for slot in 0..SLOTS {
-            let word = self.slot_word(slot, SLOT_STATE);
-            if word
-                .compare_exchange(
-                    SlotState::Free as u32,
-                    SlotState::Reserved as u32,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-            {
+        for from in [SlotState::Free, SlotState::Dead] {
+            for slot in 0..SLOTS {
+                if from == SlotState::Dead && self.names_a_lock(slot) {
+                    continue;
+                }
+                let word = self.slot_word(slot, SLOT_STATE);
+                let old = word.load(Ordering::Acquire);
+                if SlotState::from_word(old) != Some(from) {
+                    continue;
+                }
+                let generation = ((old >> GENERATION_SHIFT) + 1) & (u32::MAX >> GENERATION_SHIFT);
+                if word
+                    .compare_exchange(
+                        old,
+                        state_word(generation, SlotState::Claiming),
+                        Ordering::AcqRel,
+                        Ordering::Relaxed,
+                    )
+                    .is_err()
+                {
+                    continue;
+                }
+                // A dead process takes no more locks: none can have come
+                // to name the slot between the check and the exchange.
                 for side in Side::BOTH {
                     self.slot_word(slot, SLOT_HELD[side.index()])
                         .store(held[side.index()], Ordering::Relaxed);
                 }
                 self.slot_word(slot, SLOT_RUNG).store(0, Ordering::Relaxed);
-                word.store(state as u32, Ordering::Release);
+                word.store(state_word(generation, state), Ordering::Release);
                 return Ok(slot);
             }
         }
         Err(Status::NO_RESOURCES)
+    }
+
+    /// Frees reserved `slot` whose handles will never be received (the
+    /// message carrying them was destroyed); returns the handles it held
+    /// to each end, or `None` if it is not reserved (its receiver took it).
+    ///
+    /// With `generation`, only that reservation (one a later claim of the
+    /// slot made is left alone); without, whichever the slot holds.
+    pub fn release_reserved(&self, slot: usize, generation: Option<u32>) -> Option<[u32; 2]> {
+        let word = self.slot_word(slot, SLOT_STATE);
+        let old = word.load(Ordering::Acquire);
+        let ours = match generation {
+            Some(generation) => old == state_word(generation, SlotState::Reserved),
+            None => SlotState::from_word(old) == Some(SlotState::Reserved),
+        };
+        let claiming = state_word(old >> GENERATION_SHIFT, SlotState::Claiming);
+        if !ours
+            || word
+                .compare_exchange(old, claiming, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        let held = self.held(slot);
+        for side in Side::BOTH {
+            self.slot_word(slot, SLOT_HELD[side.index()])
+                .store(0, Ordering::Relaxed);
+        }
+        word.store(
+            state_word(old >> GENERATION_SHIFT, SlotState::Free),
+            Ordering::Release,
+        );
+        Some(held)
+    }
+
+    /// The generation of `slot`'s current claim (read by the claimer, or
+    /// from a record naming the slot).
+    pub fn generation(&self, slot: usize) -> u32 {
+        self.slot_word(slot, SLOT_STATE).load(Ordering::Acquire) >> GENERATION_SHIFT
+    }
+
+    /// Whether `slot` still holds the reservation of `generation` (its
+    /// receiver has not taken it, and it was not released).
+    pub fn is_reserved(&self, slot: usize, generation: u32) -> bool {
+        self.slot_word(slot, SLOT_STATE).load(Ordering::Acquire)
+            == state_word(generation, SlotState::Reserved)
+    }
+
+    /// Whether a writer or reader lock of either pipe names `slot` as its
+    /// holder.
+    fn names_a_lock(&self, slot: usize) -> bool {
+        let holder = slot as u32 + 1;
+        (0..2).any(|pipe| {
+            [TX_LOCK, RX_LOCK].into_iter().any(|field| {
+                self.ctl_u32(pipe, field).load(Ordering::Acquire) & !LOCK_WAITERS == holder
+            })
+        })
     }
 
     /// The state of `slot`, `None` if the word is not a state at all.
@@ -383,10 +474,33 @@ impl SharedSocket {
         SlotState::from_word(self.slot_word(slot, SLOT_STATE).load(Ordering::Acquire))
     }
 
-    /// Changes `slot`'s state from `from` to `to`; whether it did.
+    /// Changes `slot`'s state from `from` to `to` (keeping its
+    /// generation); whether it did.
     pub fn set_slot_state(&self, slot: usize, from: SlotState, to: SlotState) -> bool {
+        let word = self.slot_word(slot, SLOT_STATE);
+        let mut old = word.load(Ordering::Acquire);
+        loop {
+            if SlotState::from_word(old) != Some(from) {
+                return false;
+            }
+            let new = state_word(old >> GENERATION_SHIFT, to);
+            match word.compare_exchange_weak(old, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return true,
+                Err(now) => old = now,
+            }
+        }
+    }
+
+    /// Changes reserved `slot` of `generation` to `to`; whether it did (it
+    /// was still that reservation).
+    pub fn set_reserved_state(&self, slot: usize, generation: u32, to: SlotState) -> bool {
         self.slot_word(slot, SLOT_STATE)
-            .compare_exchange(from as u32, to as u32, Ordering::AcqRel, Ordering::Relaxed)
+            .compare_exchange(
+                state_word(generation, SlotState::Reserved),
+                state_word(generation, to),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
             .is_ok()
     }
 
@@ -1030,7 +1144,56 @@ mod tests {
         let all: Vec<_> = (0..SLOTS)
             .map(|_| a.claim_slot(SlotState::Live, [0, 0]))
             .collect();
-        assert_eq!(all.iter().filter(|r| r.is_ok()).count(), SLOTS - 2);
+        // The dead process's slot is taken again, last, with fresh counts.
+        assert_eq!(all.iter().filter(|r| r.is_ok()).count(), SLOTS - 1);
+        assert_eq!(all[SLOTS - 2], Ok(s0));
+        assert_eq!(a.held(s0), [0, 0]);
         assert_eq!(*all.last().unwrap(), Err(Status::NO_RESOURCES));
+    }
+
+    #[test]
+    fn a_reservation_is_released_only_by_its_own_generation() {
+        let a = SharedSocket::create(false, 1).unwrap();
+        let slot = a.claim_slot(SlotState::Reserved, [0, 1]).unwrap();
+        let first = a.generation(slot);
+        assert!(a.is_reserved(slot, first));
+        // Taken by its receiver, freed, reserved again for another message.
+        assert!(a.set_reserved_state(slot, first, SlotState::Live));
+        assert!(!a.is_reserved(slot, first));
+        assert!(a.set_slot_state(slot, SlotState::Live, SlotState::Free));
+        assert_eq!(a.claim_slot(SlotState::Reserved, [0, 1]), Ok(slot));
+        let second = a.generation(slot);
+        assert_ne!(first, second);
+        // The first message's release must not touch the second's.
+        assert_eq!(a.release_reserved(slot, Some(first)), None);
+        assert_eq!(a.total_held(Side::B), 1);
+        assert!(!a.set_reserved_state(slot, first, SlotState::Live));
+        assert_eq!(a.release_reserved(slot, Some(second)), Some([0, 1]));
+        assert_eq!(a.slot_state(slot), Some(SlotState::Free));
+        assert_eq!(a.total_held(Side::B), 0);
+        assert_eq!(a.release_reserved(slot, Some(second)), None);
+    }
+
+    #[test]
+    fn a_dead_slot_that_holds_a_lock_is_not_taken_again() {
+        let a = SharedSocket::create(false, 1).unwrap();
+        let all: Vec<usize> = (0..SLOTS)
+            .map(|_| a.claim_slot(SlotState::Live, [0, 0]).unwrap())
+            .collect();
+        assert!(a.set_slot_state(all[3], SlotState::Live, SlotState::Dead));
+        assert!(a.set_slot_state(all[7], SlotState::Live, SlotState::Dead));
+        // Slot 3 died holding pipe 1's reader lock (with a waiter mark).
+        a.ctl_u32(1, RX_LOCK)
+            .store(4 | LOCK_WAITERS, Ordering::Relaxed);
+        assert_eq!(a.claim_slot(SlotState::Reserved, [0, 1]), Ok(all[7]));
+        assert_eq!(a.slot_state(all[7]), Some(SlotState::Reserved));
+        assert_eq!(a.total_held(Side::B), 1);
+        assert_eq!(
+            a.claim_slot(SlotState::Live, [0, 0]),
+            Err(Status::NO_RESOURCES)
+        );
+        // Once the lock is taken over (here: released), slot 3 is free.
+        a.ctl_u32(1, RX_LOCK).store(0, Ordering::Relaxed);
+        assert_eq!(a.claim_slot(SlotState::Live, [0, 0]), Ok(all[3]));
     }
 }

@@ -178,6 +178,13 @@ impl Transit {
         self.end.as_ref().map(|end| (end, self.rights))
     }
 
+    /// The end and rights, taken out: the transit is left handed on (it
+    /// closes nothing), and the handle count is the caller's.
+    #[cfg(not(loom))]
+    pub(crate) fn take(&mut self) -> Option<(End, Rights)> {
+        self.end.take().map(|end| (end, self.rights))
+    }
+
     /// The end and rights, to put in a table; the handle count stays.
     /// (`None` only for a transit already handed on, which cannot be.)
     pub(crate) fn into_parts(mut self) -> Option<(End, Rights)> {

@@ -558,12 +558,16 @@ impl ChannelPair {
         if !link.is_open() {
             return Err((Status::PEER_CLOSED, message));
         }
-        let (frame, exported) = crate::remote::transfer::export(node, message)?;
+        let (mut frame, mut exported) = crate::remote::transfer::export(node, message)?;
+        // Socket handles leave this process's count before the frame can
+        // be read, so the receiver sees the counts of a finished move.
+        exported.hand_over_sockets(node, &mut frame);
         if link.send(node, frame) {
             exported.commit(node);
         } else {
             // The other end went away meanwhile: the message is destroyed
-            // with it, as it would be in its queue.
+            // with it, as it would be in its queue (the frame, dropped,
+            // closed its socket handles).
             drop(exported.undo(node));
         }
         Ok(())
@@ -583,10 +587,8 @@ impl ChannelPair {
         }
         probe.signal_as_peer(clear, set)?;
         let node = crate::remote::node::node()?;
-        let frame = crate::remote::link::OutFrame {
-            bytes: crate::remote::wire::encode_signal(clear, set).to_vec(),
-            fds: Vec::new(),
-        };
+        let mut frame = crate::remote::link::OutFrame::default();
+        frame.bytes = crate::remote::wire::encode_signal(clear, set).to_vec();
         if link.send(node, frame) {
             Ok(())
         } else {
@@ -767,13 +769,7 @@ impl ChannelPair {
         } else {
             inbox.extend(queued.into_iter().map(Outgoing::Message));
         }
-        let mut job = Box::new(Handover {
-            link: socket,
-            outbox,
-            pending: Some(pending),
-            inbox,
-            relay,
-        });
+        let mut job = Box::new(Handover::moving(socket, outbox, pending, inbox, relay));
         if !job.advance(node) && node.add_handover(job).is_err() {
             crate::remote::transfer::lost();
         }

@@ -881,10 +881,16 @@ impl SocketPair {
     /// After a change to the shared state: the local observers, then the
     /// other processes that asked to hear of it.
     fn changed(&self, shared: &Shared) {
+        self.changed_for(shared, 1u32 << shared.slot);
+    }
+
+    /// [`SocketPair::changed`], ringing every slot that asked except those
+    /// in `mine` (this process's own, while it holds it).
+    fn changed_for(&self, shared: &Shared, mine: u32) {
         watch::data_changed(self);
         mx_shm::fence::light_shared();
         let wanted = shared.socket.interest(Side::A) | shared.socket.interest(Side::B);
-        let others = wanted & !(1u32 << shared.slot);
+        let others = wanted & !mine;
         if others == 0 {
             return;
         }
@@ -1030,7 +1036,8 @@ impl SocketPair {
     }
 
     /// Prepares sending a handle to `side` to another process: the
-    /// segment's descriptor, and a slot holding the handle's count.
+    /// segment's descriptor, and a slot holding the handle's count, with
+    /// the generation of that reservation.
     ///
     /// # Errors
     /// `NO_RESOURCES` (descriptors, or every slot taken), `NO_MEMORY`.
@@ -1039,33 +1046,61 @@ impl SocketPair {
         node: &crate::remote::node::Node,
         object: &crate::sync::Arc<super::Object>,
         side: Side,
-    ) -> Result<(std::os::fd::OwnedFd, usize), Status> {
+    ) -> Result<(std::os::fd::OwnedFd, usize, u32), Status> {
         let shared = self.promote(node, object)?;
         if shared.is_broken() {
             return Err(Status::PEER_CLOSED);
         }
         let fd = rustix::io::fcntl_dupfd_cloexec(shared.socket.segment().fd(), 0)
             .map_err(crate::remote::node::fd_status)?;
-        let mut held = [0u32; 2];
-        held[side.index()] = 1;
         let slot = shared
             .socket
-            .claim_slot(mx_shm::shared::SlotState::Reserved, held)?;
-        Ok((fd, slot))
+            .claim_slot(mx_shm::shared::SlotState::Reserved, held_one(side))?;
+        // Ours until the frame naming it is sent: nobody else changes it.
+        Ok((fd, slot, shared.socket.generation(slot)))
     }
 
-    /// The send was abandoned: the reserved slot is freed.
-    pub(crate) fn undo_export(&self, _node: &crate::remote::node::Node, slot: usize) {
+    /// The send was abandoned before the frame went out: the reserved slot
+    /// is freed (the handle's count is still in this process's slot).
+    pub(crate) fn undo_export(
+        &self,
+        _node: &crate::remote::node::Node,
+        slot: usize,
+        generation: u32,
+    ) {
         if let Some(shared) = self.shared() {
-            for side in Side::BOTH {
-                shared.socket.set_held(slot, side, 0);
-            }
-            shared.socket.set_slot_state(
-                slot,
-                mx_shm::shared::SlotState::Reserved,
-                mx_shm::shared::SlotState::Free,
-            );
+            let _ = shared.socket.release_reserved(slot, Some(generation));
         }
+    }
+
+    /// The message that carried a handle in reserved `slot` was destroyed
+    /// before its receiver took the handle: it is closed (the end closes if
+    /// it was the last handle to it, in every process).
+    pub(crate) fn release_reserved(&self, slot: usize, generation: u32) {
+        use mx_shm::shared::CLOSED;
+        let Some(shared) = self.shared() else { return };
+        let Some(held) = shared.socket.release_reserved(slot, Some(generation)) else {
+            return;
+        };
+        for side in Side::BOTH {
+            if held[side.index()] != 0 && shared.socket.total_held(side) == 0 {
+                let _ = shared
+                    .socket
+                    .update_end(side, |word| Ok::<u64, ()>(word | CLOSED));
+            }
+        }
+        // This process may have let its slot go when the handle left (it
+        // holds no handle to the pair): another process may hold it now,
+        // so no slot is skipped (ringing this process's own bell is
+        // harmless).
+        self.changed_for(shared, 0);
+    }
+
+    /// Whether reserved `slot` of `generation` still waits for its
+    /// receiver.
+    pub(crate) fn is_reserved(&self, slot: usize, generation: u32) -> bool {
+        self.shared()
+            .is_some_and(|shared| shared.socket.is_reserved(slot, generation))
     }
 
     /// The handle went: its count, in the reserved slot now, is the
@@ -1087,6 +1122,7 @@ impl SocketPair {
         fd: std::os::fd::OwnedFd,
         side: Side,
         slot: usize,
+        generation: u32,
     ) -> Result<crate::sync::Arc<super::Object>, &'static str> {
         use mx_shm::shared::{SharedSocket, SlotState};
         let stat =
@@ -1100,16 +1136,17 @@ impl SocketPair {
             let Some(shared) = pair.shared() else {
                 return Some(Err("a segment lost its pair"));
             };
-            Some(pair.merge_slot(shared, side, slot).map(|()| object.clone()))
+            Some(
+                pair.merge_slot(shared, side, slot, generation)
+                    .map(|()| object.clone()),
+            )
         });
         if let Some(result) = merged {
             return result;
         }
         let socket =
             SharedSocket::attach(fd).map_err(|_| "a socket record's segment is invalid")?;
-        if socket.slot_state(slot) != Some(SlotState::Reserved)
-            || socket.held(slot)[side.index()] == 0
-        {
+        if !socket.is_reserved(slot, generation) || socket.held(slot)[side.index()] == 0 {
             return Err("a socket record names a slot not reserved for it");
         }
         let pair = SocketPair {
@@ -1141,7 +1178,7 @@ impl SocketPair {
             .map_err(|_| "out of memory")?;
         let me = node.me();
         socket.set_owner(slot, me.pid, me.start, node.bell_name(), token);
-        if !socket.set_slot_state(slot, SlotState::Reserved, SlotState::Live) {
+        if !socket.set_reserved_state(slot, generation, SlotState::Live) {
             node.remove_socket(socket.segment().id(), token);
             return Err("a socket record's slot was taken meanwhile");
         }
@@ -1157,23 +1194,33 @@ impl SocketPair {
         Ok(object.clone())
     }
 
-    /// Takes the count of reserved `slot` into this process's slot.
-    fn merge_slot(&self, shared: &Shared, side: Side, slot: usize) -> Result<(), &'static str> {
-        use mx_shm::shared::SlotState;
+    /// Takes the count of reserved `slot` of `generation` into this
+    /// process's slot.
+    fn merge_slot(
+        &self,
+        shared: &Shared,
+        side: Side,
+        slot: usize,
+        generation: u32,
+    ) -> Result<(), &'static str> {
         if slot == shared.slot
-            || shared.socket.slot_state(slot) != Some(SlotState::Reserved)
-            || shared.socket.held(slot)[side.index()] == 0
+            || !shared.socket.is_reserved(slot, generation)
+            || shared.socket.held(slot) != held_one(side)
         {
             return Err("a socket record names a slot not reserved for it");
         }
         // Ours first, then theirs: the total never drops to zero between.
         shared.count(side, 1);
-        for side in Side::BOTH {
-            shared.socket.set_held(slot, side, 0);
-        }
-        shared
+        if shared
             .socket
-            .set_slot_state(slot, SlotState::Reserved, SlotState::Free);
+            .release_reserved(slot, Some(generation))
+            .is_none()
+        {
+            // Released by its sender meanwhile (it saw this end of the
+            // channel close): the message is being destroyed.
+            self.uncount_shared(shared, side);
+            return Err("a socket record's slot was taken meanwhile");
+        }
         Ok(())
     }
 
@@ -1247,6 +1294,14 @@ impl SocketPair {
         self.changed(shared);
         self.ring_all(shared, node);
     }
+}
+
+/// The counts of a reservation for one handle to `side`.
+#[cfg(not(loom))]
+fn held_one(side: Side) -> [u32; 2] {
+    let mut held = [0; 2];
+    held[side.index()] = 1;
+    held
 }
 
 #[cfg(test)]

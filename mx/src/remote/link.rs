@@ -29,6 +29,26 @@
 //! flushed into the link, closes it). The receiver reads the pending stream
 //! to its end before it reads the link, and sends nothing on the link
 //! before then ([`Handover`]).
+//!
+//! # Socket handles in frames nobody reads
+//!
+//! A socket handle in a frame is counted in a reserved slot of its
+//! segment ([`Reservation`]) until the receiver takes it over, which its
+//! poller does as the frame arrives. A frame can also die unread, in the
+//! receiving socket's queue, when the other end closes or its process dies
+//! first (a child that exits before taking its startup handles; a stopped
+//! process killed). The kernel then closes the frame's descriptors, but
+//! nothing would uncount the handle, and its peer would never see
+//! `PEER_CLOSED`. So the sender keeps the reservations of what it sent on
+//! the link's socket: when the link hangs up, those not taken are
+//! released (closed). When this end closes while some wait, a copy of the
+//! socket, shut for writing, stays with the poller until the other end
+//! closes too ([`Handover`]). A reservation carries its slot's generation,
+//! so releasing one that was taken, and the slot since reserved again,
+//! does nothing.
+//!
+//! Frames forwarded on pending streams, and frames sent on an end that
+//! then moved on, are left to their receivers.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::collections::VecDeque;
@@ -43,6 +63,7 @@ use rustix::net::{
 };
 
 use super::node::{Node, Token};
+use super::transfer::Reservation;
 use super::wire::{self, Frame, MAX_FDS, MAX_FRAME};
 use crate::object::channel::Message;
 use crate::object::ChannelPair;
@@ -62,6 +83,25 @@ const MOVED: u32 = 3;
 pub(crate) struct OutFrame {
     pub(crate) bytes: Vec<u8>,
     pub(crate) fds: Vec<OwnedFd>,
+    /// The socket handles it carries, counted in their reservations: a
+    /// frame dropped unsent releases them (they close, as the handles of a
+    /// destroyed message do); a sent one lets them go to the receiver.
+    pub(crate) reservations: Vec<super::transfer::Reservation>,
+}
+
+impl OutFrame {
+    /// The frame went out: its receiver takes its handles over.
+    fn sent(mut self) {
+        self.reservations.clear();
+    }
+}
+
+impl Drop for OutFrame {
+    fn drop(&mut self) {
+        for reservation in self.reservations.drain(..) {
+            reservation.release();
+        }
+    }
 }
 
 /// What waits in an outbox: a frame, or a message not yet encoded (one
@@ -89,6 +129,11 @@ pub(crate) struct Link {
     rx: Mutex<Rx>,
     /// Whether a violation was reported already.
     reported: core::sync::atomic::AtomicBool,
+    /// The socket handles of frames sent on the socket that the other
+    /// process may not have taken yet: if it closes its end (or dies)
+    /// first, the frames die unread, and these are released ([`Link::close`]
+    /// keeps watching for that once this end is closed).
+    reserved: Mutex<Vec<Reservation>>,
 }
 
 /// The reading side of a link.
@@ -111,6 +156,26 @@ impl Link {
             out: Mutex::new(first),
             rx: Mutex::new(Rx::default()),
             reported: core::sync::atomic::AtomicBool::new(false),
+            reserved: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `frame` went out on the link's socket: its reservations are kept
+    /// until the other process takes them or its end closes.
+    fn track(&self, mut frame: OutFrame) {
+        if !frame.reservations.is_empty() {
+            let mut reserved = self.reserved.lock();
+            keep_pending(&mut reserved, &mut frame.reservations);
+        }
+        frame.sent();
+    }
+
+    /// The other end closed (or died): what it did not take of the frames
+    /// sent to it died with it, and their handles close.
+    fn release_reserved(&self) {
+        let reserved = core::mem::take(&mut *self.reserved.lock());
+        for reservation in reserved {
+            reservation.release();
         }
     }
 
@@ -163,7 +228,10 @@ impl Link {
         let mut out = self.out.lock();
         if out.is_empty() && self.pending_done() {
             match send_frame(self.fd.as_fd(), &frame) {
-                Sent::Done => return true,
+                Sent::Done => {
+                    self.track(frame);
+                    return true;
+                }
                 Sent::Full => {}
                 Sent::Gone => {
                     drop(out);
@@ -203,7 +271,8 @@ impl Link {
             let frame = match next {
                 Outgoing::Frame(frame) => frame,
                 Outgoing::Message(message) => match super::transfer::export(node, message) {
-                    Ok((frame, exported)) => {
+                    Ok((mut frame, mut exported)) => {
+                        exported.hand_over_sockets(node, &mut frame);
                         exported.commit(node);
                         frame
                     }
@@ -215,7 +284,7 @@ impl Link {
                 },
             };
             match send_frame(self.fd.as_fd(), &frame) {
-                Sent::Done => {}
+                Sent::Done => self.track(frame),
                 Sent::Full => {
                     out.push_front(Outgoing::Frame(frame));
                     node.want_out(self.fd.as_fd(), token, true);
@@ -264,18 +333,24 @@ impl Link {
         }
         let was_open = self.state.swap(HUNG_UP, Ordering::AcqRel) == OPEN;
         let outbox = core::mem::take(&mut *self.out.lock());
-        if was_open && !outbox.is_empty() {
+        let mut reserved = core::mem::take(&mut *self.reserved.lock());
+        reserved.retain(Reservation::is_pending);
+        if !was_open {
+            // The other end is gone: so is what it did not take.
+            for reservation in reserved.drain(..) {
+                reservation.release();
+            }
+        }
+        if was_open && !(outbox.is_empty() && reserved.is_empty()) {
             // Written before the close: the other end still gets it. A
             // copy of the socket stays with the poller until it is sent;
-            // the other end sees the hang-up after the last frame.
+            // the other end sees the hang-up after the last frame. Then,
+            // while socket handles sent on it wait in the other end's
+            // queue, the copy stays until that end closes too, so that
+            // they close if it never reads them (a child that exits
+            // without taking its startup handles).
             if let (Some(node), Ok(socket)) = (node, self.dup()) {
-                let mut job = Box::new(Handover {
-                    link: socket,
-                    outbox,
-                    pending: None,
-                    inbox: VecDeque::new(),
-                    relay: None,
-                });
+                let mut job = Box::new(Handover::closing(socket, outbox, reserved));
                 if !job.advance(node) {
                     let _ = node.add_handover(job);
                 }
@@ -326,6 +401,9 @@ impl Link {
             fd
         });
         let frames = core::mem::take(&mut *self.out.lock());
+        // Frames sent are the new holder's to read: what they carry is no
+        // longer this process's to release.
+        drop(core::mem::take(&mut *self.reserved.lock()));
         (frames, pending)
     }
 
@@ -526,6 +604,7 @@ impl ChannelPair {
                     }
                     link.hung_up();
                     drop(rx);
+                    link.release_reserved();
                     this.remote_hung_up();
                     return;
                 }
@@ -541,39 +620,99 @@ impl ChannelPair {
     }
 }
 
-/// Work left when an end was sent on with messages still to forward (see
-/// the module docs): write `inbox` frames into `pending`, flush `outbox`
-/// frames into `link`, then close both.
+/// Work the poller finishes for an end that left or closed.
+///
+/// - Sent on with messages still to forward (see the module docs)
+///   ([`Handover::moving`]): write `inbox` frames into `pending`, flush
+///   `outbox` frames into `link`, then close both.
+/// - Closed with frames still in its outbox, or with socket handles sent
+///   that the other end may not have taken ([`Handover::closing`]): flush
+///   the outbox, then, while any such handle waits, keep the socket
+///   (shut for writing, so the other end reads the hang-up after the last
+///   frame) until the other end closes too, and release what it never took.
 #[derive(Debug)]
 pub(crate) struct Handover {
     /// The link's socket (a duplicate), for the outbox.
-    pub(crate) link: OwnedFd,
-    pub(crate) outbox: VecDeque<Outgoing>,
+    link: OwnedFd,
+    outbox: VecDeque<Outgoing>,
     /// The pending stream's writing end, for the messages queued here.
-    pub(crate) pending: Option<OwnedFd>,
-    pub(crate) inbox: VecDeque<Outgoing>,
+    pending: Option<OwnedFd>,
+    inbox: VecDeque<Outgoing>,
     /// This end's own pending stream, if it had not been read to its end:
     /// what remains of it is relayed after `inbox`.
-    pub(crate) relay: Option<OwnedFd>,
+    relay: Option<OwnedFd>,
+    /// For a closed end: the reservations of what it sent on `link`.
+    reserved: Option<Vec<Reservation>>,
+    /// Waiting for the other end to close (the outbox is flushed).
+    lingering: bool,
 }
 
 impl Handover {
-    /// Sends what the sockets take; whether everything went.
+    /// The work for an end sent on to another process.
+    pub(crate) fn moving(
+        link: OwnedFd,
+        outbox: VecDeque<Outgoing>,
+        pending: OwnedFd,
+        inbox: VecDeque<Outgoing>,
+        relay: Option<OwnedFd>,
+    ) -> Handover {
+        Handover {
+            link,
+            outbox,
+            pending: Some(pending),
+            inbox,
+            relay,
+            reserved: None,
+            lingering: false,
+        }
+    }
+
+    /// The work for an end closed here.
+    fn closing(link: OwnedFd, outbox: VecDeque<Outgoing>, reserved: Vec<Reservation>) -> Handover {
+        Handover {
+            link,
+            outbox,
+            pending: None,
+            inbox: VecDeque::new(),
+            relay: None,
+            reserved: Some(reserved),
+            lingering: false,
+        }
+    }
+
+    /// Sends what the sockets take; whether everything is done.
     pub(crate) fn advance(&mut self, node: &Node) -> bool {
-        if !drain(node, self.link.as_fd(), &mut self.outbox) {
+        if self.lingering {
+            return self.linger();
+        }
+        if !drain(
+            node,
+            self.link.as_fd(),
+            &mut self.outbox,
+            self.reserved.as_mut(),
+        ) {
             return false;
+        }
+        if let Some(reserved) = &mut self.reserved {
+            reserved.retain(Reservation::is_pending);
+            if reserved.is_empty() {
+                return true;
+            }
+            let _ = net::shutdown(&self.link, net::Shutdown::Write);
+            self.lingering = true;
+            return self.linger();
         }
         let Some(pending) = &self.pending else {
             return true;
         };
-        if !drain(node, pending.as_fd(), &mut self.inbox) {
+        if !drain(node, pending.as_fd(), &mut self.inbox, None) {
             return false;
         }
         while let Some(relay) = &self.relay {
             match relay_one(relay.as_fd()) {
                 Relayed::Frame(frame) => {
                     self.inbox.push_back(Outgoing::Frame(frame));
-                    if !drain(node, pending.as_fd(), &mut self.inbox) {
+                    if !drain(node, pending.as_fd(), &mut self.inbox, None) {
                         return false;
                     }
                 }
@@ -584,9 +723,38 @@ impl Handover {
         true
     }
 
+    /// A closed end's socket, kept while handles sent on it wait: drops
+    /// what the other end still sends (its end of the channel is closed
+    /// here: a write meeting a close, as in a queue destroyed), and once
+    /// that end closes or stops writing (its end is closed too: it reads
+    /// nothing more), releases what it did not take. Whether done.
+    fn linger(&mut self) -> bool {
+        loop {
+            // No room for descriptors: the kernel closes those a frame
+            // carries.
+            match net::recv(&self.link, &mut [0u8; 1], net::RecvFlags::DONTWAIT) {
+                Ok((0, _)) => break,
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::AGAIN) => {
+                    let reserved = self.reserved.get_or_insert_with(Vec::new);
+                    reserved.retain(Reservation::is_pending);
+                    return reserved.is_empty();
+                }
+                Err(_) => break,
+            }
+        }
+        for reservation in self.reserved.take().unwrap_or_default() {
+            reservation.release();
+        }
+        true
+    }
+
     /// What the job waits for next: the socket it is stuck on, and whether
     /// for room (else for data).
     pub(crate) fn waits_on(&self) -> (BorrowedFd<'_>, bool) {
+        if self.lingering {
+            return (self.link.as_fd(), false);
+        }
         match (&self.pending, &self.relay) {
             (Some(pending), _) if self.outbox.is_empty() && !self.inbox.is_empty() => {
                 (pending.as_fd(), true)
@@ -597,13 +765,30 @@ impl Handover {
     }
 }
 
+/// Adds the reservations of `sent` still pending to `kept`, dropping those
+/// of `kept` that are not (their receiver took them). If there is no memory
+/// for them, they are left to their receiver (not released).
+fn keep_pending(kept: &mut Vec<Reservation>, sent: &mut Vec<Reservation>) {
+    kept.retain(Reservation::is_pending);
+    if kept.try_reserve(sent.len()).is_ok() {
+        kept.append(sent);
+    }
+}
+
 /// Sends the queue's frames on `fd` while it takes them; whether all went.
-fn drain(node: &Node, fd: BorrowedFd<'_>, queue: &mut VecDeque<Outgoing>) -> bool {
+/// With `kept`, the reservations of the frames sent are kept there.
+fn drain(
+    node: &Node,
+    fd: BorrowedFd<'_>,
+    queue: &mut VecDeque<Outgoing>,
+    mut kept: Option<&mut Vec<Reservation>>,
+) -> bool {
     while let Some(next) = queue.pop_front() {
-        let frame = match next {
+        let mut frame = match next {
             Outgoing::Frame(frame) => frame,
             Outgoing::Message(message) => match super::transfer::export(node, message) {
-                Ok((frame, exported)) => {
+                Ok((mut frame, mut exported)) => {
+                    exported.hand_over_sockets(node, &mut frame);
                     exported.commit(node);
                     frame
                 }
@@ -615,7 +800,12 @@ fn drain(node: &Node, fd: BorrowedFd<'_>, queue: &mut VecDeque<Outgoing>) -> boo
             },
         };
         match send_frame(fd, &frame) {
-            Sent::Done => {}
+            Sent::Done => {
+                if let Some(kept) = kept.as_deref_mut() {
+                    keep_pending(kept, &mut frame.reservations);
+                }
+                frame.sent();
+            }
             Sent::Full => {
                 queue.push_front(Outgoing::Frame(frame));
                 return false;

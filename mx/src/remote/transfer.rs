@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | channel end, peer here | a new socket pair's end: the peer gets the other end as its link, and the messages queued at the sent end follow on it | the peer, now linked |
 //! | channel end, peer elsewhere | its link's socket (and a pending stream if messages are queued at it) | nothing |
-//! | socket end | the pair's segment (made when an end first leaves), and a slot that holds the handle's count until the receiver takes it | the pair, now in the segment |
+//! | socket end | the pair's segment (made when an end first leaves), and a slot that holds the handle's count until the receiver takes it ([`Reservation`], released if the frame dies unread) | the pair, now in the segment |
 //! | event, eventpair, port | not supported: the write fails with `NOT_SUPPORTED` and moves nothing | |
 //!
 //! An export is prepared first (every step that can fail: descriptors,
@@ -39,16 +39,19 @@ pub(crate) fn seqpacket_pair() -> Result<(OwnedFd, OwnedFd), Status> {
     .map_err(fd_status)
 }
 
-/// Checks that `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket, and
-/// makes it non-blocking.
-pub(crate) fn check_seqpacket(fd: &OwnedFd) -> bool {
+/// Whether `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket.
+pub(crate) fn is_seqpacket(fd: std::os::fd::BorrowedFd<'_>) -> bool {
     let is_seqpacket = net::sockopt::socket_type(fd).is_ok_and(|t| t == SocketType::SEQPACKET);
     let is_unix = net::getsockname(fd).is_ok_and(|a| a.address_family() == AddressFamily::UNIX);
     let is_connected = net::getpeername(fd).is_ok();
-    if !(is_seqpacket && is_unix && is_connected) {
-        return false;
-    }
-    rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK).is_ok()
+    is_seqpacket && is_unix && is_connected
+}
+
+/// Checks that `fd` is a connected `AF_UNIX` `SOCK_SEQPACKET` socket, and
+/// makes it non-blocking.
+pub(crate) fn check_seqpacket(fd: &OwnedFd) -> bool {
+    use std::os::fd::AsFd;
+    is_seqpacket(fd.as_fd()) && rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK).is_ok()
 }
 
 /// What one handle's export will do once committed.
@@ -66,12 +69,50 @@ enum Prepared {
         pair: Arc<ChannelPair>,
         pending: Option<OwnedFd>,
     },
-    /// A socket end; its count is in `slot`.
+    /// A socket end; its count is in `slot`, reserved under `generation`.
     Socket {
         object: Arc<Object>,
         side: Side,
         slot: usize,
+        generation: u32,
     },
+    /// A socket end whose count was handed over to its reservation
+    /// ([`Exported::hand_over_sockets`]).
+    HandedOver,
+}
+
+/// A socket handle in transit to another process: its count waits in a
+/// reserved slot of the pair's segment until the receiver takes it over.
+///
+/// Once the frame that carries it is sent, whoever sent it keeps it while
+/// it may still be received (see `link`): a frame destroyed unread (its
+/// receiver closed its end, or died) closes the handle through
+/// [`Reservation::release`]. The generation tells the reservation apart
+/// from later ones in the same slot, so a late release is harmless.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    object: Arc<Object>,
+    slot: usize,
+    generation: u32,
+}
+
+impl Reservation {
+    /// Whether its receiver has not taken it yet.
+    pub(crate) fn is_pending(&self) -> bool {
+        match &*self.object {
+            Object::Socket(pair) => pair.is_reserved(self.slot, self.generation),
+            _ => false,
+        }
+    }
+
+    /// The message carrying the handle was destroyed before it was
+    /// received: the handle is closed (if the receiver took it after all,
+    /// this does nothing).
+    pub(crate) fn release(self) {
+        if let Object::Socket(pair) = &*self.object {
+            pair.release_reserved(self.slot, self.generation);
+        }
+    }
 }
 
 /// A prepared export: commit it once the frame is sent (or queued), undo it
@@ -147,6 +188,7 @@ fn prepare(
         .bytes
         .try_reserve_exact(wire::frame_len(bytes.len(), handles.len()))?;
     frame.fds.try_reserve_exact(2 * handles.len())?;
+    frame.reservations.try_reserve_exact(handles.len())?;
     let mut records = Vec::new();
     records.try_reserve_exact(handles.len())?;
     let mut prepared: Vec<Prepared> = Vec::new();
@@ -243,12 +285,13 @@ fn prepare_one(
             }
         }
         Object::Socket(pair) => {
-            let (fd, slot) = pair.prepare_export(node, &end.object, end.side)?;
+            let (fd, slot, generation) = pair.prepare_export(node, &end.object, end.side)?;
             let record = Record::Socket {
                 rights,
                 fd: fd_index(fds),
                 side: end.side.index() as u32,
                 slot: slot as u32,
+                generation,
             };
             fds.push(fd);
             Ok((
@@ -257,6 +300,7 @@ fn prepare_one(
                     object: end.object.clone(),
                     side: end.side,
                     slot,
+                    generation,
                 },
             ))
         }
@@ -267,9 +311,14 @@ fn prepare_one(
 fn undo(node: &Node, prepared: Vec<Prepared>) {
     for prep in prepared {
         match prep {
-            Prepared::Socket { object, slot, .. } => {
+            Prepared::Socket {
+                object,
+                slot,
+                generation,
+                ..
+            } => {
                 if let Object::Socket(pair) = &*object {
-                    pair.undo_export(node, slot);
+                    pair.undo_export(node, slot, generation);
                 }
             }
             Prepared::Onward { pair, .. } => {
@@ -277,13 +326,49 @@ fn undo(node: &Node, prepared: Vec<Prepared>) {
                     link.resume();
                 }
             }
-            // Made only descriptors, closed here.
-            Prepared::LocalChannel { .. } => {}
+            // Made only descriptors, closed here; or handed over already.
+            Prepared::LocalChannel { .. } | Prepared::HandedOver => {}
         }
     }
 }
 
 impl Exported {
+    /// Moves every socket handle's count from this process's slot to its
+    /// reservation, into `frame`: done before the frame is sent, so that
+    /// the receiver, which may read it at once, counts no handle of this
+    /// process (`LAST_HANDLE` is right when it reads the message). If the
+    /// frame is never sent, dropping it releases them (the handles close,
+    /// as in a destroyed message).
+    pub(crate) fn hand_over_sockets(&mut self, node: &Node, frame: &mut OutFrame) {
+        for (prep, transit) in self.prepared.iter_mut().zip(self.transits.iter_mut()) {
+            if !matches!(prep, Prepared::Socket { .. }) {
+                continue;
+            }
+            let Prepared::Socket {
+                object,
+                side,
+                slot,
+                generation,
+            } = core::mem::replace(prep, Prepared::HandedOver)
+            else {
+                continue;
+            };
+            // The transit's count is this process's, given up here.
+            if transit.take().is_none() {
+                continue;
+            }
+            if let Object::Socket(pair) = &*object {
+                pair.commit_export(node, side);
+            }
+            // Reserved for every handle in `prepare`: cannot allocate.
+            frame.reservations.push(Reservation {
+                object,
+                slot,
+                generation,
+            });
+        }
+    }
+
     /// The frame was sent (or queued, or its receiver is gone): the
     /// handles now belong to the other process.
     pub(crate) fn commit(self, node: &Node) {
@@ -305,6 +390,7 @@ impl Exported {
                         pair.commit_export(node, side);
                     }
                 }
+                Prepared::HandedOver => {}
             }
         }
     }
@@ -367,10 +453,11 @@ pub(crate) fn import(
                 fd,
                 side,
                 slot,
+                generation,
             } => {
                 let fd = take(fd).ok_or("a descriptor went missing")?;
                 let side = if side == 0 { Side::A } else { Side::B };
-                let object = SocketPair::import(node, fd, side, slot as usize)?;
+                let object = SocketPair::import(node, fd, side, slot as usize, generation)?;
                 Transit::counted(End { object, side }, rights & Rights::SOCKET_DEFAULT)
             }
         };

@@ -8,6 +8,8 @@
 //!  SIGNAL    clear u32 | set u32          (mx_object_signal_peer)
 //!  record    kind u32 | rights u32 | fd u32 | a u32 | b u32 | c u32
 //!            | koid u64 | related u64     (40 bytes)
+//!            channel: a = has pending, b = pending fd
+//!            socket:  a = side, b = slot, c = the slot's generation
 //! ```
 //!
 //! All integers are little-endian. A frame from another process is
@@ -47,12 +49,14 @@ pub(crate) enum Record {
         related: u64,
     },
     /// A socket end: the pair's segment is descriptor `fd`, the handle's
-    /// count is in `slot`, which the receiver takes over.
+    /// count is in `slot` (reserved under `generation`), which the receiver
+    /// takes over.
     Socket {
         rights: Rights,
         fd: u32,
         side: u32,
         slot: u32,
+        generation: u32,
     },
 }
 
@@ -111,13 +115,14 @@ pub(crate) fn encode_message(out: &mut Vec<u8>, bytes: &[u8], handles: &[Record]
                 fd,
                 side,
                 slot,
+                generation,
             } => {
                 put(out, REC_SOCKET);
                 put(out, rights.bits());
                 put(out, fd);
                 put(out, side);
                 put(out, slot);
-                put(out, 0);
+                put(out, generation);
                 put64(out, 0);
                 put64(out, 0);
             }
@@ -216,7 +221,7 @@ pub(crate) fn decode(buf: &[u8], fds: usize) -> Result<Frame<'_>, Violation> {
         let kind = c.u32()?;
         let rights = Rights::from_bits_retain(c.u32()?);
         let fd = c.u32()?;
-        let (a, b, _) = (c.u32()?, c.u32()?, c.u32()?);
+        let (a, b, word_c) = (c.u32()?, c.u32()?, c.u32()?);
         let (koid, related) = (c.u64()?, c.u64()?);
         let record = match kind {
             REC_CHANNEL => Record::Channel {
@@ -239,6 +244,7 @@ pub(crate) fn decode(buf: &[u8], fds: usize) -> Result<Frame<'_>, Violation> {
                     fd: claim(fd)?,
                     side: a,
                     slot: b,
+                    generation: word_c,
                 }
             }
             _ => return Err(Violation("a record has an unknown kind")),
@@ -279,6 +285,7 @@ mod tests {
                 fd: 2,
                 side: 1,
                 slot: 3,
+                generation: 0x00ab_cdef,
             },
         ];
         let buf = message(b"hello", &records);
@@ -306,6 +313,7 @@ mod tests {
             fd: 0,
             side: 0,
             slot: 0,
+            generation: 0,
         };
         let buf = message(b"abc", &[record]);
         assert!(decode(&buf, 0).is_err(), "descriptor missing");

@@ -57,7 +57,11 @@ fn from_fd(fd: &OwnedFd) -> Result<RawHandle, Status> {
 }
 
 /// The environment variable that names the descriptor of a spawned
-/// process's startup channel.
+/// process's startup channel, as `<fd>:<pid>`: the descriptor's number,
+/// and the process that spawned it (the creator of the socket pair, which
+/// the descriptor must name as its peer to be taken: a process that
+/// inherited the variable but not the descriptor, from a child started
+/// with handles, has no such socket under that number).
 pub const STARTUP_FD_ENV: &str = "MX_STARTUP_FD";
 
 /// `mx_linux_spawn`, for Rust: spawns `command` with `handles` (each with
@@ -65,7 +69,9 @@ pub const STARTUP_FD_ENV: &str = "MX_STARTUP_FD";
 ///
 /// The child takes each handle once with [`get_startup_handle`]. On any
 /// failure no process is left running and every handle stays with the
-/// caller, unchanged.
+/// caller, unchanged. `command` may be spawned again, with handles or
+/// without: what this call adds to it (the startup variable, a `pre_exec`
+/// hook) passes nothing to a later child.
 ///
 /// # Errors
 /// In this order: `INVALID_ARGS` (more than 64 handles, or one listed
@@ -126,17 +132,22 @@ fn start(
         infos.extend_from_slice(&info.to_le_bytes());
         values.push(handle);
     }
+    let me = rustix::process::getpid().as_raw_nonzero().get();
     command.env(
         STARTUP_FD_ENV,
-        std::os::fd::AsRawFd::as_raw_fd(theirs).to_string(),
+        format!("{}:{me}", std::os::fd::AsRawFd::as_raw_fd(theirs)),
     );
-    let mut child = mx_shm::process::spawn_keeping(command, std::os::fd::AsFd::as_fd(theirs))
-        .map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => Status::NOT_FOUND,
-            std::io::ErrorKind::PermissionDenied => Status::ACCESS_DENIED,
-            std::io::ErrorKind::OutOfMemory => Status::NO_MEMORY,
-            _ => Status::IO,
-        })?;
+    let spawned = mx_shm::process::spawn_keeping(command, std::os::fd::AsFd::as_fd(theirs));
+    // The command is the caller's, perhaps spawned again: the number was
+    // this child's alone, and this process's own variable (if it was
+    // started with handles) is not for its children.
+    command.env_remove(STARTUP_FD_ENV);
+    let mut child = spawned.map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => Status::NOT_FOUND,
+        std::io::ErrorKind::PermissionDenied => Status::ACCESS_DENIED,
+        std::io::ErrorKind::OutOfMemory => Status::NO_MEMORY,
+        _ => Status::IO,
+    })?;
     if let Err(status) = super::channel_write(bootstrap, 0, &infos[..], &values[..]) {
         // The child must not run without its handles.
         let _ = child.kill();
@@ -177,10 +188,19 @@ pub fn get_startup_handle(info: u32) -> Option<RawHandle> {
     Some(handles.swap_remove(at).1)
 }
 
-/// Reads the startup message from the descriptor the parent named.
+/// Reads the startup message from the descriptor the parent named, if
+/// this process has it: a descriptor of another kind, or a socket pair
+/// that process did not make, is not the library's to take.
 fn read_startup() -> Option<Vec<(u32, RawHandle)>> {
-    let number: i32 = std::env::var(STARTUP_FD_ENV).ok()?.parse().ok()?;
-    let fd = mx_shm::process::take_inherited(number)?;
+    let value = std::env::var(STARTUP_FD_ENV).ok()?;
+    let (number, spawner) = value.split_once(':')?;
+    let number: i32 = number.parse().ok()?;
+    let spawner: i32 = spawner.parse().ok()?;
+    let fd = mx_shm::process::take_inherited(number, |fd| {
+        transfer::is_seqpacket(fd)
+            && rustix::net::sockopt::socket_peercred(fd)
+                .is_ok_and(|peer| peer.pid.as_raw_nonzero().get() == spawner)
+    })?;
     let channel = channel_from_fd(fd).ok()?;
     let observed = super::object_wait_one(
         channel,

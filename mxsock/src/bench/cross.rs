@@ -172,7 +172,12 @@ pub(crate) fn peer(
         }
         Transport::Unix => {
             let fd = fd
-                .and_then(mx_shm::process::take_inherited)
+                .and_then(|fd| {
+                    // The pair the bench made: a stream or seqpacket socket.
+                    mx_shm::process::take_inherited(fd, |fd| {
+                        rustix::net::sockopt::socket_type(fd).is_ok()
+                    })
+                })
                 .ok_or("no inherited socket")?;
             let io = |e: std::io::Error| format!("socketpair: {e}");
             let errno = |e: rustix::io::Errno| format!("socketpair: {e}");
