@@ -32,7 +32,7 @@ mod hostile;
 pub use cabi::c_abi;
 pub use hostile::hostile_peer;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use mx::core::abi::{WaitItem, SOCKET_HALF_CLOSE, WAIT_ASYNC_ONCE, WAIT_ASYNC_REPEATING};
 use mx::core::socket::SOCKET_CAPACITY;
@@ -791,32 +791,4 @@ pub fn generated(seed: u64, len: usize) -> Vec<u8> {
             (x >> 24) as u8
         })
         .collect()
-}
-
-/// For the fuzz smoke test: a map from op names to opcodes, documenting
-/// the encoding.
-pub fn opcodes() -> HashMap<&'static str, u8> {
-    [
-        ("socket_create", 0),
-        ("event_create", 1),
-        ("eventpair_create", 2),
-        ("port_create", 3),
-        ("socket_write", 4),
-        ("socket_read", 5),
-        ("handle_close", 6),
-        ("handle_duplicate", 7),
-        ("handle_replace", 8),
-        ("object_signal", 9),
-        ("object_signal_peer", 10),
-        ("object_wait_one", 11),
-        ("object_wait_many", 12),
-        ("object_get_info", 13),
-        ("port_queue", 14),
-        ("port_wait", 15),
-        ("object_wait_async", 16),
-        ("port_cancel", 17),
-        ("port drain", 18),
-    ]
-    .into_iter()
-    .collect()
 }

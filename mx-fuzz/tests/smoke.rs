@@ -17,5 +17,4 @@ fn syscalls_harness_over_corpus_and_generated_inputs() {
     for seed in 0..300 {
         mx_fuzz::syscalls(&mx_fuzz::generated(seed, 64 + (seed as usize * 37) % 2000));
     }
-    assert_eq!(mx_fuzz::opcodes().len(), 19);
 }
