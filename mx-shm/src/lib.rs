@@ -12,6 +12,10 @@
 //!   with plain stores; used by each side of a pipe.
 //! - [`fence`]: asymmetric fences (`membarrier(2)`): a compiler fence on the
 //!   hot side, a heavy fence on the rare side.
+//! - [`rcu`]: read-side sections (a plain store and a compiler fence) and
+//!   grace periods (a heavy fence and a scan of the threads' records).
+//! - `thread`: each thread's index into the per-thread records of the gates
+//!   and of the read sections (separate records, one index).
 //! - [`storage`]: [`Source`](storage::Source) and [`Sink`](storage::Sink),
 //!   how bytes get into and out of an object, as raw copies (no Rust
 //!   reference may cover memory another process writes).
@@ -25,7 +29,9 @@
 pub mod fence;
 pub mod gate;
 pub mod pipe;
+pub mod rcu;
 pub mod storage;
 pub mod sync;
+mod thread;
 
 pub use pipe::{Pipe, Reader, Writer, RING_BYTES};
