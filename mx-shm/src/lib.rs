@@ -14,6 +14,9 @@
 //!   hot side, a heavy fence on the rare side.
 //! - [`rcu`]: read-side sections (a plain store and a compiler fence) and
 //!   grace periods (a heavy fence and a scan of the threads' records).
+//! - [`handles`]: a bucket of the handle table, looked up inside a read
+//!   section with atomic loads only, changed under a mutex; what it removes
+//!   it reclaims after a grace period.
 //! - `thread`: each thread's index into the per-thread records of the gates
 //!   and of the read sections (separate records, one index).
 //! - [`storage`]: [`Source`](storage::Source) and [`Sink`](storage::Sink),
@@ -28,6 +31,7 @@
 
 pub mod fence;
 pub mod gate;
+pub mod handles;
 pub mod pipe;
 pub mod rcu;
 pub mod storage;

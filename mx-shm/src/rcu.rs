@@ -22,8 +22,9 @@
 //!
 //! - [`synchronize`] is never called inside a section, nor while holding a
 //!   lock a reader may wait for. Retired memory is therefore kept in the
-//!   structure that retired it and reclaimed in batches by a thread that
-//!   holds no lock.
+//!   structure that retired it (the handle buckets of [`crate::handles`]
+//!   keep it in place) and reclaimed in batches by a thread that holds no
+//!   lock; see [`crate::handles::Bucket::reclaim`].
 //! - A thread without a record (4,096 threads at once already, or one
 //!   exiting) cannot enter a section ([`Section::enter`] returns `None`)
 //!   and must use the writers' lock instead.
