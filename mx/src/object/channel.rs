@@ -219,9 +219,21 @@ impl ChannelPair {
     /// uncounts it. The last one closes the end: its queued messages are
     /// destroyed (closing their handles), and the callers waiting on either
     /// end wake (to `CANCELED` on this end, `PEER_CLOSED` on the other).
+    ///
+    /// The last one is uncounted under the watch lock, so that a call made
+    /// under it (`signal_peer`) through a handle of this end whose lookup
+    /// raced the close sees the end open or closed throughout.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = self.ends[side.index()].remove_handle();
-        watch::handle_closed(self, handle);
+        let end = &self.ends[side.index()];
+        let last = if end.remove_handle_unless_last() {
+            watch::handle_closed(self, handle);
+            false
+        } else {
+            watch::update(self, |locked| {
+                locked.cancel(handle);
+                end.remove_handle_locked(locked)
+            })
+        };
         if !last {
             return;
         }
@@ -260,6 +272,10 @@ impl ChannelPair {
         set: Signals,
     ) -> Result<(), Status> {
         watch::update(self, |locked| {
+            if !self.end(side).is_open() {
+                // Closed after the lookup found the handle.
+                return Err(Status::BAD_HANDLE);
+            }
             self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
         })
     }
@@ -269,11 +285,15 @@ impl ChannelPair {
     /// With `caller`, first registers a call on `side` waiting for the reply
     /// to the message's transaction id, in the same step (so no reply can
     /// come before it is registered). The peer being open is checked in
-    /// that step too.
+    /// that step too, and so is `side`: a write whose lookup found its
+    /// handle just before another thread closed the end's last handle
+    /// fails (`BAD_HANDLE`) rather than deliver a message the peer may
+    /// already have seen `PEER_CLOSED` without (the peer's read looks at
+    /// this end's state before it takes its inbox lock, where this looks).
     ///
     /// # Errors
-    /// `PEER_CLOSED`, `NO_MEMORY`; the message is handed back (by value: a
-    /// failing path must not allocate, so it is not boxed).
+    /// `BAD_HANDLE`, `PEER_CLOSED`, `NO_MEMORY`; the message is handed back
+    /// (by value: a failing path must not allocate, so it is not boxed).
     #[allow(clippy::result_large_err)]
     pub(crate) fn send(
         &self,
@@ -288,10 +308,15 @@ impl ChannelPair {
         // cannot deadlock).
         let call = match caller {
             Some((id, waker)) => {
-                let added = self.queues[side.index()]
-                    .inbox
-                    .lock()
-                    .add_caller(id, txid, waker);
+                let added = {
+                    let mut inbox = self.queues[side.index()].inbox.lock();
+                    // The last close wakes the callers under this lock.
+                    if self.end(side).is_open() {
+                        inbox.add_caller(id, txid, waker)
+                    } else {
+                        Err(Status::BAD_HANDLE)
+                    }
+                };
                 if let Err(status) = added {
                     return Err((status, message));
                 }
@@ -302,7 +327,9 @@ impl ChannelPair {
         let sent = {
             let queue = &self.queues[peer.index()];
             let mut inbox = queue.inbox.lock();
-            if !self.end(peer).is_open() {
+            if !self.end(side).is_open() {
+                Err((Status::BAD_HANDLE, message))
+            } else if !self.end(peer).is_open() {
                 Err((Status::PEER_CLOSED, message))
             } else if let Err(status) = inbox.reserve() {
                 Err((status, message))
@@ -362,7 +389,10 @@ impl ChannelPair {
                 let peer_open = self.end(side.peer()).is_open();
                 queue.inbox.lock().swap_messages(&mut stash);
                 if stash.is_empty() {
-                    let status = if peer_open {
+                    let status = if !self.end(side).is_open() {
+                        // Closed after the lookup found the handle.
+                        Status::BAD_HANDLE
+                    } else if peer_open {
                         Status::SHOULD_WAIT
                     } else {
                         Status::PEER_CLOSED

@@ -193,11 +193,15 @@ impl Port {
     /// `mx_port_queue` after the handle checks: queues a user packet.
     ///
     /// # Errors
-    /// `NO_MEMORY`.
+    /// `NO_MEMORY`; `BAD_HANDLE` if the port's last handle was closed after
+    /// the lookup (its queue is gone).
     pub(crate) fn queue(&self, packet: PortPacket) -> Result<(), Status> {
         let mut wakes = WakeList::default();
         let queued = {
             let mut state = self.state.lock();
+            if state.handles == 0 {
+                return Err(Status::BAD_HANDLE);
+            }
             Port::push(&mut state, Queued::Packet(packet, None), &mut wakes)
         };
         wakes.wake_all();

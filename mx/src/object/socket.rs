@@ -10,12 +10,19 @@
 //! - A read locks its pipe's reader side and mirrors that.
 //! - Half-close takes the writer side too, so it is ordered after any write
 //!   in flight through the same end: the peer sees every byte written before
-//!   the half-close, then `PEER_CLOSED`.
+//!   the half-close, then `PEER_CLOSED`. So does closing an end's last
+//!   handle (handle lookups take no lock, so a write through a handle may
+//!   still be in flight when another thread closes it): a write checks
+//!   inside the writer side that its end still has a handle, and fails with
+//!   `BAD_HANDLE` once it has none.
 //! - Handle counts, half-close and user signals change under the watch lock
 //!   ([`watch::update`]); the data paths only read them.
 //!
 //! The pipes (two cache-line-padded halves each) are allocated on first
-//! use: an unused pair is one small allocation.
+//! use: an unused pair is one small allocation. The allocation is published
+//! under the watch lock while the allocating end is open, and the last
+//! close looks at the pipes under that lock, so it either finds them (and
+//! takes their writer side) or knows no write can start.
 //!
 //! Lock order: pipe writer side → watch lock. No thread is inside two pipe
 //! sides at once (see `mx_shm::gate`).
@@ -58,14 +65,15 @@ impl Pipes {
         self.0.get().map(|pipes| &**pipes)
     }
 
-    fn get_or_alloc(&self) -> Result<&[Pipe; 2], Status> {
-        if self.0.get().is_none() {
-            let pipes = triomphe::Arc::try_new([Pipe::new(), Pipe::new()])
-                .map_err(|_| Status::NO_MEMORY)?;
-            // If another thread got there first, ours is dropped.
-            let _ = self.0.set(pipes);
-        }
-        self.get().ok_or(Status::INTERNAL)
+    /// A new pair of pipes, for [`Pipes::set`].
+    fn alloc() -> Result<triomphe::Arc<[Pipe; 2]>, Status> {
+        triomphe::Arc::try_new([Pipe::new(), Pipe::new()]).map_err(|_| Status::NO_MEMORY)
+    }
+
+    /// Publishes `pipes` (if another thread got there first, they are
+    /// dropped).
+    fn set(&self, pipes: triomphe::Arc<[Pipe; 2]>) {
+        let _ = self.0.set(pipes);
     }
 }
 
@@ -80,9 +88,11 @@ impl Pipes {
         Some(&self.0)
     }
 
-    fn get_or_alloc(&self) -> Result<&[Pipe; 2], Status> {
-        Ok(&self.0)
+    fn alloc() -> Result<(), Status> {
+        Ok(())
     }
+
+    fn set(&self, _pipes: ()) {}
 }
 
 impl SocketPair {
@@ -136,6 +146,27 @@ impl SocketPair {
         }
     }
 
+    /// The pipes, allocated for a first write or half-close from `side`
+    /// (see the module docs: published under the watch lock, and only
+    /// while `side` is open).
+    ///
+    /// # Errors
+    /// `NO_MEMORY`, `BAD_HANDLE` (`side` has no handle left).
+    fn pipes_for(&self, side: Side) -> Result<&[Pipe; 2], Status> {
+        if let Some(pipes) = self.pipes.get() {
+            return Ok(pipes);
+        }
+        let fresh = Pipes::alloc()?;
+        watch::locked(self, |_| {
+            if !self.end(side).is_open() {
+                return Err(Status::BAD_HANDLE);
+            }
+            self.pipes.set(fresh);
+            Ok(())
+        })?;
+        self.pipes.get().ok_or(Status::INTERNAL)
+    }
+
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
         self.ends[side.index()].add_handle()?;
@@ -145,9 +176,35 @@ impl SocketPair {
 
     /// The handle `handle` to `side` was closed: cancels its waits and
     /// uncounts it; the last one drops what `side` had to read.
+    ///
+    /// The last one is uncounted inside the writer side of `side`'s
+    /// outgoing pipe and under the watch lock: a write through `side` still
+    /// in flight (its lookup found the handle before it was closed)
+    /// finishes first, so the peer reads it before `PEER_CLOSED`, or finds
+    /// the end closed and fails.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = self.ends[side.index()].remove_handle();
-        watch::handle_closed(self, handle);
+        let end = &self.ends[side.index()];
+        if end.remove_handle_unless_last() {
+            watch::handle_closed(self, handle);
+            return;
+        }
+        let last = loop {
+            let pipes = self.pipes.get();
+            let writer = pipes.map(|pipes| pipes[side.peer().index()].writer());
+            let done = watch::update(self, |locked| {
+                if pipes.is_none() && self.pipes.get().is_some() {
+                    // A first write allocated them meanwhile: take their
+                    // writer side first.
+                    return None;
+                }
+                locked.cancel(handle);
+                Some(end.remove_handle_locked(locked))
+            });
+            drop(writer);
+            if let Some(last) = done {
+                break last;
+            }
+        };
         if last {
             if let Some(pipes) = self.pipes.get() {
                 pipes[side.index()].clear();
@@ -162,7 +219,8 @@ impl SocketPair {
         })
     }
 
-    /// `mx_object_signal_peer` from `side`.
+    /// `mx_object_signal_peer` from `side` (`BAD_HANDLE` if `side`'s last
+    /// handle was closed meanwhile: the last close is under the same lock).
     pub(crate) fn signal_peer(
         &self,
         side: Side,
@@ -170,6 +228,9 @@ impl SocketPair {
         set: Signals,
     ) -> Result<(), Status> {
         watch::update(self, |locked| {
+            if !self.end(side).is_open() {
+                return Err(Status::BAD_HANDLE);
+            }
             self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
         })
     }
@@ -177,7 +238,8 @@ impl SocketPair {
     /// `mx_socket_write` (options 0) from `side`, after the handle checks.
     ///
     /// # Errors
-    /// As [`rules::write_amount`], and `NO_MEMORY`.
+    /// As [`rules::write_amount`], `NO_MEMORY`, and `BAD_HANDLE` if the
+    /// end's last handle was closed after the lookup.
     pub(crate) fn write(&self, side: Side, src: &(impl Source + ?Sized)) -> Result<usize, Status> {
         let len = src.len();
         let pipes = match self.pipes.get() {
@@ -194,11 +256,16 @@ impl SocketPair {
                 if n == 0 {
                     return Ok(0);
                 }
-                self.pipes.get_or_alloc()?
+                self.pipes_for(side)?
             }
         };
         let mut writer = pipes[side.peer().index()].writer();
         let (this, peer) = (self.end(side), self.end(side.peer()));
+        if !this.is_open() {
+            // Closed after the lookup found the handle (the last close
+            // takes this writer side: see `close_handle`).
+            return Err(Status::BAD_HANDLE);
+        }
         let mut amount = rules::write_amount(this, peer, self.datagram, writer.queued(false), len);
         if amount.is_ok_and(|n| n < len) || amount == Err(Status::SHOULD_WAIT) {
             // The reader may have made room since we last looked.
@@ -217,32 +284,48 @@ impl SocketPair {
     /// `mx_socket_write` with `MX_SOCKET_HALF_CLOSE` from `side`.
     ///
     /// # Errors
-    /// `PEER_CLOSED`, `NO_MEMORY`.
+    /// `PEER_CLOSED`, `NO_MEMORY`, `BAD_HANDLE` (the end's last handle was
+    /// closed after the lookup).
     pub(crate) fn half_close(&self, side: Side) -> Result<(), Status> {
         if self.end(side).write_shut {
             return Ok(());
         }
         // Writes in flight through this end finish first.
-        let pipes = self.pipes.get_or_alloc()?;
+        let pipes = self.pipes_for(side)?;
         let _writer = pipes[side.peer().index()].writer();
         let peer = self.end(side.peer());
         watch::update(self, |locked| {
-            self.ends[side.index()].modify(locked, |this| rules::half_close(this, peer))
+            self.ends[side.index()].modify(locked, |this| {
+                if !this.is_open() {
+                    return Err(Status::BAD_HANDLE);
+                }
+                rules::half_close(this, peer)
+            })
         })
+    }
+
+    /// Why a read at `side` finds nothing: `BAD_HANDLE` if `side`'s last
+    /// handle was closed after the lookup, else as [`rules::read_empty`].
+    fn nothing_to_read(&self, side: Side) -> Status {
+        if !self.end(side).is_open() {
+            return Status::BAD_HANDLE;
+        }
+        rules::read_empty(self.end(side.peer()))
     }
 
     /// `mx_socket_read` at `side` into `dst`, after the handle checks.
     ///
     /// # Errors
     /// `INVALID_ARGS` (over 32 bits), `PEER_CLOSED`, `SHOULD_WAIT`, the
-    /// sink's fault.
+    /// sink's fault; `BAD_HANDLE` if nothing is queued and the end's last
+    /// handle was closed after the lookup.
     pub(crate) fn read(&self, side: Side, dst: &mut (impl Sink + ?Sized)) -> Result<usize, Status> {
         let size = dst.len();
         if u32::try_from(size).is_err() {
             return Err(Status::INVALID_ARGS);
         }
         let Some(pipes) = self.pipes.get() else {
-            return Err(rules::read_empty(self.end(side.peer())));
+            return Err(self.nothing_to_read(side));
         };
         let mut reader = pipes[side.index()].reader();
         let mut queued = reader.queued(false);
@@ -252,7 +335,7 @@ impl SocketPair {
             queued = reader.queued(true);
         }
         if queued.payload == 0 {
-            let status = rules::read_empty(self.end(side.peer()));
+            let status = self.nothing_to_read(side);
             if status != Status::PEER_CLOSED {
                 return Err(status);
             }

@@ -221,6 +221,13 @@ pub(crate) fn update<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&mut Watc
     result
 }
 
+/// Runs `f` under `o`'s watch lock, publishing nothing (for a check that
+/// must not race a slow change, such as a socket's first write allocating
+/// its pipes while its end is being closed).
+pub(crate) fn locked<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&WatchState) -> R) -> R {
+    f(&o.watch().state.lock())
+}
+
 /// After a data path published a change (no lock held): notifies the
 /// observers, if any (see the module docs for why this cannot miss one).
 pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
