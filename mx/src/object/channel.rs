@@ -147,7 +147,7 @@ pub(crate) struct ChannelPair {
     queues: [Queue; 2],
     /// Observers of both ends.
     watch: Watch,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 /// Why [`ChannelPair::read`] returned no message.
@@ -376,7 +376,7 @@ impl ChannelPair {
         side: Side,
         room: (usize, usize),
         may_discard: bool,
-        slots: Option<&mut Slots<'_>>,
+        slots: Option<&mut Slots<'_, '_>>,
     ) -> Result<Message, ReadError> {
         let queue = &self.queues[side.index()];
         let result = {

@@ -40,7 +40,7 @@ pub(crate) struct Port {
     koid: Koid,
     /// The queue, its waiting threads, its registrations and handle count.
     state: Mutex<PortState>,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 #[derive(Debug)]
@@ -210,7 +210,7 @@ impl Port {
 
     /// `mx_port_wait`, first step: takes a queued packet; or, if `waiter`
     /// is given, registers it (through `handle`) to be handed the next one.
-    /// Callers run this under the handle's table lock, so that closing the
+    /// Callers run this under the handle's bucket lock, so that closing the
     /// handle either comes first or sees the waiter.
     ///
     /// # Errors

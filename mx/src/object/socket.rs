@@ -51,7 +51,7 @@ pub(crate) struct SocketPair {
     watch: Watch,
     /// The inboxes of end A and end B, allocated on first use.
     pipes: Pipes,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 /// The two pipes of a pair, allocated when first needed.

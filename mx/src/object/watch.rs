@@ -258,8 +258,9 @@ pub(crate) fn handle_closed(o: &(impl Observable + ?Sized), handle: RawHandle) {
 /// (it was replaced, or sent in a message).
 ///
 /// The value left the handle table before this is called, under the
-/// bucket's write lock; a wait registers under that bucket's read lock, and
-/// announces itself in `watchers` before releasing it. So a wait through
+/// bucket's lock; a wait registers under that same lock
+/// (`HandleTable::find_locked`), and announces itself in `watchers` before
+/// releasing it. So a wait through
 /// the value that could need cancelling shows in `watchers` here, and with
 /// none the lock is not taken.
 pub(crate) fn cancel(o: &(impl Observable + ?Sized), handle: RawHandle) {
