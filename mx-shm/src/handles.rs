@@ -282,11 +282,10 @@ struct Meta<T> {
     /// Tombstones, oldest first (0: none).
     dead_head: u32,
     dead_tail: u32,
-    /// Tombstones ever made and ever reclaimed (wrapping).
-    dead_made: u32,
+    /// Tombstones ever reclaimed (wrapping; `Bucket::dead_made` counts
+    /// those ever made).
     dead_reclaimed: u32,
-    /// Arrays ever retired (wrapping), the newest one still retired.
-    arrays_retired: u32,
+    /// The newest array still retired.
     retired: Option<NonNull<Header<T>>>,
 }
 
@@ -313,6 +312,11 @@ fn before(a: u32, b: u32) -> bool {
 pub struct Bucket<T> {
     /// The current array, or null (nothing stored yet, or emptied).
     array: AtomicPtr<Header<T>>,
+    /// Tombstones ever made, and arrays ever retired (wrapping): written
+    /// under the mutex with release, after what they count, so that a
+    /// reclaimer takes a [`Ticket`] without the mutex.
+    dead_made: AtomicU32,
+    arrays_retired: AtomicU32,
     /// Serialises writers.
     writer: Mutex<Meta<T>>,
     /// The bucket owns one reference per live entry and per tombstone.
@@ -339,9 +343,7 @@ const fn empty_meta<T>() -> Meta<T> {
         free_len: 0,
         dead_head: 0,
         dead_tail: 0,
-        dead_made: 0,
         dead_reclaimed: 0,
-        arrays_retired: 0,
         retired: None,
     }
 }
@@ -352,6 +354,8 @@ impl<T> Bucket<T> {
     pub const fn new() -> Bucket<T> {
         Bucket {
             array: AtomicPtr::new(ptr::null_mut()),
+            dead_made: AtomicU32::new(0),
+            arrays_retired: AtomicU32::new(0),
             writer: Mutex::new(empty_meta()),
             _owns: PhantomData,
         }
@@ -362,6 +366,8 @@ impl<T> Bucket<T> {
     pub fn new() -> Bucket<T> {
         Bucket {
             array: AtomicPtr::new(ptr::null_mut()),
+            dead_made: AtomicU32::new(0),
+            arrays_retired: AtomicU32::new(0),
             writer: Mutex::new(empty_meta()),
             _owns: PhantomData,
         }
@@ -419,13 +425,13 @@ impl<T> Bucket<T> {
         }
     }
 
-    /// How far this bucket's retirements have got (takes the mutex, so the
+    /// How far this bucket's retirements have got (acquire loads of what
+    /// writers store with release after each retirement, so the
     /// retirements counted happened before whatever the caller does next).
     pub fn ticket(&self) -> Ticket {
-        let meta = self.writer.lock();
         Ticket {
-            dead: meta.dead_made,
-            arrays: meta.arrays_retired,
+            dead: self.dead_made.load(Ordering::Acquire),
+            arrays: self.arrays_retired.load(Ordering::Acquire),
         }
     }
 
@@ -604,7 +610,7 @@ impl<'a, T> Locked<'a, T> {
     /// pass for (retired now or before).
     pub fn has_retired(&self) -> bool {
         self.retired
-            || self.meta.dead_made != self.meta.dead_reclaimed
+            || self.bucket.dead_made.load(Ordering::Relaxed) != self.meta.dead_reclaimed
             || self.meta.retired.is_some()
     }
 
@@ -753,7 +759,11 @@ impl<'a, T> Locked<'a, T> {
             None => self.meta.dead_head = p,
         }
         self.meta.dead_tail = p;
-        self.meta.dead_made = self.meta.dead_made.wrapping_add(1);
+        // After the stores it counts (see `Bucket::ticket`).
+        let made = self.bucket.dead_made.load(Ordering::Relaxed);
+        self.bucket
+            .dead_made
+            .store(made.wrapping_add(1), Ordering::Release);
         self.retired = true;
         let value = match section {
             // SAFETY: the tombstone keeps the reference until a grace period
@@ -795,12 +805,16 @@ impl<'a, T> Locked<'a, T> {
             }
             return;
         }
-        self.meta.arrays_retired = self.meta.arrays_retired.wrapping_add(1);
+        let seq = self
+            .bucket
+            .arrays_retired
+            .load(Ordering::Relaxed)
+            .wrapping_add(1);
+        // After the store that replaced it (`Bucket::ticket`).
+        self.bucket.arrays_retired.store(seq, Ordering::Release);
         // SAFETY: retired now, still allocated; only writers touch these.
         let header = unsafe { base.as_ref() };
-        header
-            .seq
-            .store(self.meta.arrays_retired, Ordering::Relaxed);
+        header.seq.store(seq, Ordering::Relaxed);
         header.older.store(
             self.meta.retired.map_or(ptr::null_mut(), NonNull::as_ptr),
             Ordering::Relaxed,

@@ -37,7 +37,7 @@
 
 use core::marker::PhantomData;
 
-use crate::sync::{fence, spin_or_yield, AtomicU64, Ordering};
+use crate::sync::{spin_or_yield, AtomicU64, Ordering};
 use crate::thread;
 
 /// A thread's record: the epoch its current section began in, or 0.
@@ -164,24 +164,19 @@ pub fn synchronize() {
 /// except `own` if it is the outermost one (the caller entered it for this
 /// operation, so found nothing through it before).
 ///
-/// Call it after the unlinking stores. With other threads about (the
-/// answer is then no) it costs two loads; otherwise it issues a full fence
-/// and looks again.
+/// Call it after the unlinking stores. It costs a few loads and the light
+/// fence (the heavy one is paid once per thread, when it claims a record).
 pub fn alone(own: Option<&Section>) -> bool {
     let mine = thread::held_index();
     let inside = mine.is_some_and(|index| record(index).epoch.load(Ordering::Relaxed) != 0);
     if inside && !own.is_some_and(|section| section.outer) {
         return false;
     }
-    let me = usize::from(mine.is_some());
-    // "No" needs no fence: it only makes the caller wait for a grace period.
-    if thread::held() > me {
-        return false;
-    }
-    // The unlinking stores before the count: a thread that claims a record
-    // after this load fences after its claim, and then sees them.
-    fence(Ordering::SeqCst);
-    thread::held() <= me
+    // The unlinking stores before the count. A thread that claims a record
+    // issues the heavy fence after counting itself, before it reads
+    // anything: either this load sees it counted, or it sees the stores.
+    crate::fence::light();
+    thread::held() <= usize::from(mine.is_some())
 }
 
 /// Under loom, a cell that its owner's drop writes and its users read, so

@@ -14,8 +14,6 @@
 
 use core::cell::Cell;
 
-use crate::sync::{fence, Ordering};
-
 /// How many threads at once can hold an index.
 #[cfg(not(loom))]
 pub(crate) const RECORDS: usize = 4096;
@@ -164,10 +162,10 @@ fn claim() -> Option<usize> {
     #[cfg(loom)]
     MINE.with(|held| held.0.set(raw));
     // The new holder counts before this thread reads anything a reclaimer
-    // may free: a reclaimer that finds itself alone ([`held`] after its own
-    // fence) and frees at once has made its stores visible to whatever
-    // this thread reads after this fence (see `rcu::alone`).
-    fence(Ordering::SeqCst);
+    // may free: a reclaimer that finds itself alone ([`held`], after its
+    // light fence) and frees at once has made its stores visible to
+    // whatever this thread reads after this heavy fence (see `rcu::alone`).
+    crate::fence::heavy();
     claimed.map(usize::from)
 }
 

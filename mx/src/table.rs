@@ -40,10 +40,11 @@
 //! [`HandleTable::replace`] and [`HandleTable::find_with_slots`]). Removed
 //! entries and replaced arrays are retired, not freed; the bucket is marked
 //! in a bitmap, and a thread that retired [`RECLAIM_EVERY`] things since
-//! its last time reclaims the marked buckets: a ticket from each (under its
-//! lock), one grace period, then each frees what it retired before its
-//! ticket, dropping the references with no lock held (an object's drop may
-//! close the handles in its queued messages). Nothing waits for a grace
+//! its last time reclaims the marked buckets: a ticket from each (acquire
+//! loads of the bucket's retirement counts, no lock), one grace period,
+//! then each frees what it retired before its ticket, dropping the
+//! references with no lock held (an object's drop may close the handles in
+//! its queued messages). Nothing waits for a grace
 //! period while holding a lock or inside a section: reclamation runs at the
 //! end of a table operation, after its locks are released, and is skipped
 //! inside a section. [`HandleTable::flush`] reclaims everything retired so
@@ -777,8 +778,8 @@ impl HandleTable {
     }
 
     /// Reclaims the marked buckets: up to [`RECLAIM_CHUNK`] of them, or
-    /// (`all`) every bucket marked when it starts. For each, a ticket (under
-    /// its lock); then one grace period; then each frees what it retired
+    /// (`all`) every bucket marked when it starts. For each, a ticket (its
+    /// retirement counts, no lock); then one grace period; then each frees what it retired
     /// before its ticket. Call with no lock held, outside any read section.
     fn reclaim(&self, all: bool) {
         if RECLAIMING.try_with(|r| r.replace(true)).unwrap_or(true) {
