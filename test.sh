@@ -26,7 +26,7 @@ step "fuzz smoke run (libFuzzer, ${FUZZ_SECS:-20} s per target)"
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --quiet
 fi
-for target in syscalls c_abi; do
+for target in syscalls c_abi hostile_peer; do
     mkdir -p "target/fuzz-corpus/$target"
     log="target/fuzz-$target.log"
     # The toolchain is stable: RUSTC_BOOTSTRAP lets cargo-fuzz pass the

@@ -3,8 +3,9 @@
  * handles it was started with, and handles to itself.
  *
  * Here the process is an OS process with no process, address-space or job
- * objects, so the *_self and job calls return MX_HANDLE_INVALID, and so
- * does mx_get_startup_handle for now (no startup handles are passed yet).
+ * objects, so the *_self and job calls return MX_HANDLE_INVALID. Startup
+ * handles are the ones a parent passed with mx_linux_spawn
+ * (<magenta/linux.h>, our extension).
  */
 #ifndef MAGENTA_PROCESS_H_
 #define MAGENTA_PROCESS_H_
@@ -19,7 +20,10 @@ extern "C" {
 
 /* Takes the startup handle whose handle-info word is hnd_info (a PA_HND()
    value of <magenta/processargs.h>): each is returned once, then
-   MX_HANDLE_INVALID. */
+   MX_HANDLE_INVALID. An info the parent did not pass, or a process not
+   started by mx_linux_spawn, gives MX_HANDLE_INVALID. The first call may
+   wait until the parent has sent the handles (it does so as soon as the
+   child has started), or until the parent is gone. */
 mx_handle_t mx_get_startup_handle(uint32_t hnd_info);
 
 /* The process, its root address region and its default job. */

@@ -25,6 +25,9 @@ pub type mx_info_handle_basic_t = mx_core::abi::HandleBasicInfo;
 /// `mx_port_packet_t`: a port packet.
 pub type mx_port_packet_t = mx_core::abi::PortPacket;
 
+/// `pid_t`: a Linux process id (`<magenta/linux.h>`).
+pub type pid_t = libc::pid_t;
+
 /// `mx_txid_t`: a channel message's transaction id.
 pub type mx_txid_t = u32;
 

@@ -74,15 +74,18 @@
 //!   `items` (the same `INVALID_ARGS` that Magenta and `mx::sys` give).
 //! - `mx_object_get_info(MX_INFO_HANDLE_VALID)` writes counts of 0 to
 //!   `*actual` and `*avail`; Magenta left them alone.
-//! - Handles are per OS process and die with it; there is no other process
-//!   to send them to (`MX_RIGHT_TRANSFER` gates nothing).
+//! - Handles are per OS process and die with it. They reach another
+//!   process in a channel message, or at its start through
+//!   `mx_linux_spawn`, our extension (`<magenta/linux.h>`, see [`linux`]).
 //!
 //! # Modules
 //!
 //! One per call family: [`socket`], [`channel`], [`handle`], [`object`],
 //! [`event`], [`time`], [`port`], [`property`] (properties, cookies,
-//! children) and [`system`] (ticks, CPUs, random numbers, thread and process
-//! exit, `<magenta/process.h>`). [`unsupported`] has every call of Magenta's
+//! children), [`system`] (ticks, CPUs, random numbers, thread and process
+//! exit, `<magenta/process.h>`) and [`linux`] (our `<magenta/linux.h>`:
+//! channels from descriptors, spawning with handles). [`unsupported`] has
+//! every call of Magenta's
 //! list whose objects this library does not have: each returns
 //! `MX_ERR_NOT_SUPPORTED`. [`ctypes`] has the C type names.
 
@@ -91,6 +94,7 @@ pub mod channel;
 pub mod ctypes;
 pub mod event;
 pub mod handle;
+pub mod linux;
 pub mod object;
 pub mod port;
 pub mod property;
@@ -103,6 +107,7 @@ pub mod unsupported;
 pub use channel::{mx_channel_call, mx_channel_create, mx_channel_read, mx_channel_write};
 pub use event::{mx_event_create, mx_eventpair_create};
 pub use handle::{mx_handle_close, mx_handle_duplicate, mx_handle_replace};
+pub use linux::{mx_linux_channel_from_fd, mx_linux_spawn};
 pub use object::{
     mx_object_get_info, mx_object_signal, mx_object_signal_peer, mx_object_wait_many,
     mx_object_wait_one,

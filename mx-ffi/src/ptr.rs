@@ -11,6 +11,8 @@
 //! | `const T* in`                      | `UserIn<T>`     | an in-parameter, copied in  |
 //! | `T* out`                           | `UserOut<T>`    | an out-parameter            |
 //! | `T* items, uint32_t count`         | `UserArray<T>`  | an array copied in and out  |
+//! | `const char* s`                    | `UserCStr`      | a string copied in          |
+//! | `char* const argv[]`               | `UserCStrArray` | strings copied in           |
 //!
 //! # How user memory is reached
 //!
@@ -46,7 +48,7 @@
 //! - It does not keep pointers beyond the call: every type borrows nothing
 //!   and is dropped before the entry point returns.
 
-use core::ffi::c_void;
+use core::ffi::{c_char, c_void};
 use core::fmt;
 use core::mem::{size_of, size_of_val, MaybeUninit};
 use core::ptr::{self, NonNull};
@@ -711,6 +713,230 @@ impl<T> fmt::Debug for UserArray<T> {
     }
 }
 
+/// The longest string [`UserCStr::to_vec`] copies: 1 MiB, without the NUL.
+pub(crate) const MAX_CSTR_LEN: usize = 1 << 20;
+
+/// The most strings [`UserCStrArray::to_vec`] copies: 64 Ki, before the
+/// NULL entry.
+pub(crate) const MAX_CSTR_ARRAY_LEN: usize = 1 << 16;
+
+/// The most bytes [`UserCStrArray::to_vec`] copies in all, NULs included:
+/// 16 MiB (Linux's `execve` takes far less), so that one long string
+/// listed 64 Ki times cannot make a call copy 64 GiB.
+pub(crate) const MAX_CSTR_ARRAY_BYTES: usize = 16 << 20;
+
+/// How much of a string one checked copy reads at most: the smallest page
+/// size of Linux. A copy that stays inside one aligned block of this size
+/// stays inside one page, so it fails or succeeds as a whole, and nothing
+/// beyond the page that holds the NUL is read.
+const CSTR_CHUNK: usize = 4096;
+
+/// `const char* s`: a NUL-terminated string a call reads. Never NULL: the
+/// constructor returns `None` for NULL.
+pub(crate) struct UserCStr {
+    ptr: NonNull<u8>,
+    access: Access,
+}
+
+impl UserCStr {
+    /// Wraps a C string in the process's mode; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    the bytes at `ptr` up to and including the first NUL (or the first
+    ///    [`MAX_CSTR_LEN`]` + 1` bytes, if none of them is NUL) are readable
+    ///    until the value is dropped.
+    /// 2. Nobody writes them meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const c_char) -> Option<UserCStr> {
+        // SAFETY: the promises are this function's own, for the process's
+        // mode.
+        unsafe { UserCStr::with_access(ptr, Access::current()) }
+    }
+
+    /// Wraps a C string reached with `access`; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If `access` is [`Access::Direct`], the promises of
+    ///    [`UserCStr::assume_readable`] hold for `ptr`.
+    unsafe fn with_access(ptr: *const c_char, access: Access) -> Option<UserCStr> {
+        Some(UserCStr {
+            ptr: NonNull::new(ptr.cast::<u8>().cast_mut())?,
+            access,
+        })
+    }
+
+    /// Wraps a C string read through the kernel only; `None` if NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *const c_char) -> Option<UserCStr> {
+        // SAFETY: checked access needs no promise.
+        unsafe { UserCStr::with_access(ptr, Access::Checked) }
+    }
+
+    /// Copies the string in, without its NUL.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` if no NUL is among the first [`MAX_CSTR_LEN`]` + 1`
+    /// bytes, or (checked access) the memory up to the NUL cannot be read;
+    /// `NO_MEMORY`.
+    pub(crate) fn to_vec(&self) -> Result<Vec<u8>, Status> {
+        match self.access {
+            Access::Direct => {
+                let start = self.ptr.as_ptr();
+                let len = (0..=MAX_CSTR_LEN)
+                    // SAFETY: promise 1 of `assume_readable` (the only way
+                    // to get `Direct`): every byte up to the first NUL,
+                    // within the first `MAX_CSTR_LEN + 1`, is readable, and
+                    // the search reads no further than the first NUL;
+                    // promise 2: no writer.
+                    .find(|&i| unsafe { start.add(i).read() } == 0)
+                    .ok_or(Status::INVALID_ARGS)?;
+                let mut bytes: Vec<u8> = Vec::new();
+                bytes.try_reserve_exact(len)?;
+                // SAFETY: as above for the `len` bytes before the NUL; the
+                // vector's spare room holds `len` bytes and is ours.
+                unsafe {
+                    ptr::copy_nonoverlapping(
+                        start,
+                        bytes.spare_capacity_mut().as_mut_ptr().cast(),
+                        len,
+                    );
+                    bytes.set_len(len);
+                }
+                Ok(bytes)
+            }
+            Access::Checked => {
+                let mut bytes: Vec<u8> = Vec::new();
+                let mut chunk = [0u8; CSTR_CHUNK];
+                loop {
+                    let at = self.ptr.as_ptr().wrapping_add(bytes.len());
+                    let room = CSTR_CHUNK - at.addr() % CSTR_CHUNK;
+                    let n = room.min(MAX_CSTR_LEN + 1 - bytes.len());
+                    vm_read(chunk.as_mut_ptr(), at, n)?;
+                    let nul = chunk[..n].iter().position(|&b| b == 0);
+                    let part = &chunk[..nul.unwrap_or(n)];
+                    bytes.try_reserve(part.len())?;
+                    bytes.extend_from_slice(part);
+                    if nul.is_some() {
+                        return Ok(bytes);
+                    }
+                    if bytes.len() > MAX_CSTR_LEN {
+                        return Err(Status::INVALID_ARGS);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for UserCStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCStr")
+            .field("ptr", &self.ptr)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+/// `char* const argv[]`: a NULL-terminated array of C strings a call reads
+/// (`argv`, `envp`). Never NULL: the constructor returns `None` for NULL.
+pub(crate) struct UserCStrArray {
+    ptr: NonNull<*const c_char>,
+    access: Access,
+}
+
+impl UserCStrArray {
+    /// Wraps a C array of strings in the process's mode; `None` if NULL.
+    ///
+    /// # Safety
+    ///
+    /// 1. If [`Access::current`] is [`Access::Direct`] and `ptr` is not NULL,
+    ///    the entries at `ptr` up to and including the first NULL one (or
+    ///    the first [`MAX_CSTR_ARRAY_LEN`]` + 1`, if none of them is NULL) are
+    ///    readable until the value is dropped (they need not be aligned),
+    ///    and each entry before the first NULL one meets promise 1 of
+    ///    [`UserCStr::assume_readable`].
+    /// 2. Nobody writes the entries or the strings meanwhile.
+    pub(crate) unsafe fn assume_readable(ptr: *const *const c_char) -> Option<UserCStrArray> {
+        Some(UserCStrArray {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::current(),
+        })
+    }
+
+    /// Wraps a C array of strings read through the kernel only; `None` if
+    /// NULL.
+    #[cfg(test)]
+    pub(crate) fn checked(ptr: *const *const c_char) -> Option<UserCStrArray> {
+        Some(UserCStrArray {
+            ptr: NonNull::new(ptr.cast_mut())?,
+            access: Access::Checked,
+        })
+    }
+
+    /// Entry `i`, which the caller reads only while no entry before it was
+    /// NULL.
+    fn entry(&self, i: usize) -> Result<*const c_char, Status> {
+        let at = self.ptr.as_ptr().wrapping_add(i);
+        match self.access {
+            // SAFETY: promise 1 of `assume_readable` (the only way to get
+            // `Direct`): the entries up to the first NULL one, within the
+            // first `MAX_CSTR_ARRAY_LEN + 1`, are readable, unaligned reads
+            // are used, and `to_vec` reads no further; promise 2: no writer.
+            Access::Direct => Ok(unsafe { at.read_unaligned() }),
+            Access::Checked => {
+                let mut word = [0u8; size_of::<usize>()];
+                vm_read(word.as_mut_ptr(), at.cast(), word.len())?;
+                // An address only: checked access hands it to the kernel,
+                // never dereferences it.
+                Ok(ptr::without_provenance(usize::from_ne_bytes(word)))
+            }
+        }
+    }
+
+    /// Copies every string in, each without its NUL.
+    ///
+    /// # Errors
+    /// `INVALID_ARGS` for more than [`MAX_CSTR_ARRAY_LEN`] strings before the
+    /// NULL entry, more than [`MAX_CSTR_ARRAY_BYTES`] in all, a string
+    /// [`UserCStr::to_vec`] refuses, or (checked access) memory that cannot
+    /// be read; `NO_MEMORY`.
+    pub(crate) fn to_vec(&self) -> Result<Vec<Vec<u8>>, Status> {
+        let mut strings: Vec<Vec<u8>> = Vec::new();
+        let mut total = 0usize;
+        for i in 0..=MAX_CSTR_ARRAY_LEN {
+            let entry = self.entry(i)?;
+            // SAFETY: for `Direct`, promise 1 of `assume_readable` covers
+            // each entry before the first NULL one, and every entry before
+            // this one was not NULL.
+            let Some(string) = (unsafe { UserCStr::with_access(entry, self.access) }) else {
+                return Ok(strings);
+            };
+            if i == MAX_CSTR_ARRAY_LEN {
+                break;
+            }
+            let string = string.to_vec()?;
+            total += string.len() + 1;
+            if total > MAX_CSTR_ARRAY_BYTES {
+                return Err(Status::INVALID_ARGS);
+            }
+            strings.try_reserve(1)?;
+            strings.push(string);
+        }
+        Err(Status::INVALID_ARGS)
+    }
+}
+
+impl fmt::Debug for UserCStrArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCStrArray")
+            .field("ptr", &self.ptr)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
 /// Panics (a bug in a lower layer, caught at the boundary as `INTERNAL`)
 /// unless `offset..offset + n` lies within `0..len`.
 fn within(offset: usize, n: usize, len: usize) {
@@ -1031,6 +1257,121 @@ mod tests {
         assert_eq!(source_bytes(&inside).unwrap(), [0; 6]);
         // SAFETY: unmaps the first page, ours.
         assert_eq!(unsafe { libc::munmap(base, 4096) }, 0);
+    }
+
+    #[test]
+    fn strings_copy_in_both_modes_without_their_nul() {
+        let text = c"hello, spawn";
+        // SAFETY: a NUL-terminated string, not written.
+        let direct = unsafe { UserCStr::assume_readable(text.as_ptr()) }.unwrap();
+        assert_eq!(direct.to_vec().unwrap(), b"hello, spawn");
+        let checked = UserCStr::checked(text.as_ptr()).unwrap();
+        assert_eq!(checked.to_vec().unwrap(), b"hello, spawn");
+        assert_eq!(
+            UserCStr::checked(c"".as_ptr()).unwrap().to_vec().unwrap(),
+            b""
+        );
+        // SAFETY: NULL needs no promise.
+        assert!(unsafe { UserCStr::assume_readable(ptr::null()) }.is_none());
+        let wild = UserCStr::checked(WILD as *const c_char).unwrap();
+        assert_eq!(wild.to_vec(), Err(Status::INVALID_ARGS));
+    }
+
+    #[test]
+    fn strings_longer_than_the_limit_are_refused() {
+        let mut long = vec![b'a'; MAX_CSTR_LEN + 1];
+        long.push(0);
+        for access in [Access::Direct, Access::Checked] {
+            // SAFETY: NUL-terminated, readable, not written.
+            let s = unsafe { UserCStr::with_access(long.as_ptr().cast(), access) }.unwrap();
+            assert_eq!(s.to_vec(), Err(Status::INVALID_ARGS), "{access:?}");
+            // SAFETY: as above, one byte shorter.
+            let s = unsafe { UserCStr::with_access(long[1..].as_ptr().cast(), access) }.unwrap();
+            assert_eq!(s.to_vec().unwrap().len(), MAX_CSTR_LEN, "{access:?}");
+        }
+    }
+
+    #[test]
+    fn checked_strings_stop_at_their_nul_before_an_unmapped_page() {
+        // A string whose NUL is the last byte of a mapping: found without
+        // touching the unmapped page after it; without a NUL, a fault.
+        // SAFETY: an anonymous private mapping, no pointers involved.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED);
+        let base = base.cast::<u8>();
+        // SAFETY: unmaps the second page of our own mapping, which nothing
+        // references.
+        let unmapped = unsafe { libc::munmap(base.wrapping_add(4096).cast(), 4096) };
+        assert_eq!(unmapped, 0);
+        let start = base.wrapping_add(4090);
+        // SAFETY: the 6 bytes at `start` are the end of our first page.
+        unsafe { ptr::copy_nonoverlapping(c"abcde".as_ptr().cast(), start, 6) };
+        let s = UserCStr::checked(start.cast()).unwrap();
+        assert_eq!(s.to_vec().unwrap(), b"abcde");
+        // SAFETY: as above.
+        unsafe { start.add(5).write(b'f') };
+        assert_eq!(s.to_vec(), Err(Status::INVALID_ARGS));
+        // SAFETY: unmaps the first page, ours.
+        assert_eq!(unsafe { libc::munmap(base.cast(), 4096) }, 0);
+    }
+
+    #[test]
+    fn string_arrays_copy_in_both_modes() {
+        let strings = [
+            c"PATH=/bin".as_ptr(),
+            c"".as_ptr(),
+            c"x".as_ptr(),
+            ptr::null(),
+        ];
+        // SAFETY: a NULL-terminated array of NUL-terminated strings, none
+        // written.
+        let direct = unsafe { UserCStrArray::assume_readable(strings.as_ptr()) }.unwrap();
+        let want: Vec<Vec<u8>> = vec![b"PATH=/bin".to_vec(), vec![], b"x".to_vec()];
+        assert_eq!(direct.to_vec().unwrap(), want);
+        let checked = UserCStrArray::checked(strings.as_ptr()).unwrap();
+        assert_eq!(checked.to_vec().unwrap(), want);
+        let empty = [ptr::null::<c_char>()];
+        assert!(UserCStrArray::checked(empty.as_ptr())
+            .unwrap()
+            .to_vec()
+            .unwrap()
+            .is_empty());
+        // A wild array, or a wild entry.
+        let wild = UserCStrArray::checked(WILD as *const *const c_char).unwrap();
+        assert_eq!(wild.to_vec(), Err(Status::INVALID_ARGS));
+        let bad = [c"ok".as_ptr(), WILD as *const c_char, ptr::null()];
+        let bad = UserCStrArray::checked(bad.as_ptr()).unwrap();
+        assert_eq!(bad.to_vec(), Err(Status::INVALID_ARGS));
+    }
+
+    #[test]
+    fn string_arrays_beyond_the_limits_are_refused() {
+        let one = c"x".as_ptr();
+        let mut many = vec![one; MAX_CSTR_ARRAY_LEN];
+        many.push(ptr::null());
+        // SAFETY: NULL-terminated, every entry a NUL-terminated string.
+        let most = unsafe { UserCStrArray::assume_readable(many.as_ptr()) }.unwrap();
+        assert_eq!(most.to_vec().unwrap().len(), MAX_CSTR_ARRAY_LEN);
+        many.insert(0, one);
+        // SAFETY: as above.
+        let too_many = unsafe { UserCStrArray::assume_readable(many.as_ptr()) }.unwrap();
+        assert_eq!(too_many.to_vec(), Err(Status::INVALID_ARGS));
+        // 17 strings of 1 MiB: more than 16 MiB in all.
+        let mut long = vec![b'a'; MAX_CSTR_LEN];
+        long.push(0);
+        let mut big = vec![long.as_ptr().cast::<c_char>(); 17];
+        big.push(ptr::null());
+        let big = UserCStrArray::checked(big.as_ptr()).unwrap();
+        assert_eq!(big.to_vec(), Err(Status::INVALID_ARGS));
     }
 
     #[test]

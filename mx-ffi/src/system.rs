@@ -1,7 +1,8 @@
 //! System-wide calls: `mx_ticks_get`, `mx_ticks_per_second`,
 //! `mx_system_get_num_cpus`, `mx_system_get_version`,
 //! `mx_system_get_physmem`, `mx_cprng_draw`, `mx_cprng_add_entropy`; the
-//! calls that end the thread or the process; and `<magenta/process.h>`.
+//! calls that end the thread or the process; and `<magenta/process.h>`
+//! (startup handles, which `mx_linux_spawn` of [`crate::linux`] passes).
 
 use core::ffi::{c_char, c_int, c_void};
 
@@ -190,12 +191,19 @@ pub unsafe extern "C-unwind" fn mx_futex_wake_handle_close_thread_exit(
     unsafe { end_thread() }
 }
 
-/// `mx_get_startup_handle`—The startup handle for `hnd_info`: none are
-/// passed to processes yet, so `MX_HANDLE_INVALID`.
+/// `mx_get_startup_handle`—Takes the handle this process was started with
+/// under `hnd_info` by `mx_linux_spawn` (see
+/// [`mx::sys::linux::get_startup_handle`]).
+///
+/// Each handle is returned once; asking again, for an info that was not
+/// passed, or in a process not started by `mx_linux_spawn` gives
+/// `MX_HANDLE_INVALID` (so does an internal error). The first call may
+/// wait for the parent to send the handles, for as long as it lives.
 #[unsafe(no_mangle)]
 pub extern "C" fn mx_get_startup_handle(hnd_info: u32) -> mx_handle_t {
-    let _ = hnd_info;
-    HANDLE_INVALID
+    boundary::value("mx_get_startup_handle", HANDLE_INVALID, || {
+        mx::sys::linux::get_startup_handle(hnd_info).unwrap_or(HANDLE_INVALID)
+    })
 }
 
 /// `mx_process_self`—`MX_HANDLE_INVALID`: the process is an OS process,

@@ -286,6 +286,8 @@ fn expected() -> (Expected, Vec<&'static str>) {
     e.typedef::<mx_rights_t>("mx_rights_t");
     e.typedef::<mx_time_t>("mx_time_t");
     e.typedef::<mx_koid_t>("mx_koid_t");
+    // `<magenta/linux.h>`'s `pid_t` is the system's, as the Rust alias.
+    e.typedef::<pid_t>("pid_t");
     e.size::<mx_signals_t>("mx_signals_t");
     e.size::<Signals>("mx_signals_t");
     e.size::<Rights>("mx_rights_t");
@@ -461,6 +463,15 @@ fn expected() -> (Expected, Vec<&'static str>) {
             *const magenta::ctypes::mx_channel_call_args_t = "const mx_channel_call_args_t*",
             *mut u32 = "uint32_t*", *mut u32 = "uint32_t*", *mut mx_status_t = "mx_status_t*"
         ) -> mx_status_t = "mx_status_t";
+        mx_linux_channel_from_fd(core::ffi::c_int = "int", *mut mx_handle_t = "mx_handle_t*")
+            -> mx_status_t = "mx_status_t";
+        mx_linux_spawn(
+            *const core::ffi::c_char = "const char*",
+            *const *mut core::ffi::c_char = "char* const*",
+            *const *mut core::ffi::c_char = "char* const*",
+            *const mx_handle_t = "const mx_handle_t*", *const u32 = "const uint32_t*",
+            u32 = "uint32_t", *mut pid_t = "pid_t*"
+        ) -> mx_status_t = "mx_status_t";
     }
     (e, exported)
 }
@@ -499,6 +510,7 @@ fn every_header_stands_alone_in_c11_and_cxx17() {
         "compiler.h",
         "process.h",
         "processargs.h",
+        "linux.h",
         "syscalls/object.h",
         "syscalls/port.h",
         "syscalls/types.h",
@@ -522,7 +534,8 @@ fn every_header_stands_alone_in_c11_and_cxx17() {
 /// and every call of `calls.txt` against its prototype, at compile time.
 fn names_and_calls_check() -> String {
     let mut c = String::from(
-        "#include <magenta/syscalls.h>\n#include <magenta/processargs.h>\n#include <stddef.h>\n\
+        "#include <magenta/syscalls.h>\n#include <magenta/processargs.h>\n\
+         #include <magenta/linux.h>\n#include <stddef.h>\n\
          #ifdef __cplusplus\n#include <type_traits>\n\
          #define CHECK(cond, what) static_assert(cond, what)\n#define ALIGNOF(t) alignof(t)\n\
          #define PROTOTYPE_OK(name, ...) (std::is_same<decltype(&name), __VA_ARGS__>::value)\n\

@@ -8,6 +8,12 @@
 //!   the out-parameters written or untouched, `mx_channel_call_args_t`; in
 //!   the default mode and in strict pointer mode (which adds the tests of
 //!   invalid non-NULL pointers).
+//! - `linux.c`: `<magenta/linux.h>` (SPEC 11): channels from
+//!   `SOCK_SEQPACKET` descriptors, and `mx_linux_spawn` of the program
+//!   itself with handles it takes with `mx_get_startup_handle`; every error
+//!   leaves the handles and descriptors with the caller. In the default
+//!   mode and in strict pointer mode (which adds invalid non-NULL
+//!   pointers).
 //! - `suite.cc`: the same headers and calls from C++17.
 //! - `strict.c`: invalid pointers in strict mode give `INVALID_ARGS` and
 //!   have no effect; without strict mode the same program dies of `SIGSEGV`.
@@ -56,6 +62,18 @@ fn c_channel_suite() {
 fn c_channel_suite_in_strict_pointer_mode() {
     let channel = binary("channel-strict", "channel.c");
     run_suite(Command::new(&channel).env("MX_STRICT_POINTERS", "1"), 34);
+}
+
+#[test]
+fn c_linux_suite() {
+    let linux = binary("linux", "linux.c");
+    run_suite(Command::new(&linux).env_remove("MX_STRICT_POINTERS"), 13);
+}
+
+#[test]
+fn c_linux_suite_in_strict_pointer_mode() {
+    let linux = binary("linux-strict", "linux.c");
+    run_suite(Command::new(&linux).env("MX_STRICT_POINTERS", "1"), 13);
 }
 
 #[test]

@@ -20,6 +20,7 @@ use common::*;
 fn program() -> String {
     let mut c = String::from(
         r#"#include <magenta/syscalls.h>
+#include <magenta/linux.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>

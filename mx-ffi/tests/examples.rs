@@ -75,6 +75,31 @@ fn stream_copy_copies_stdin_to_stdout() {
     }
 }
 
+#[test]
+fn spawn_stream_hands_a_socket_to_a_child_that_verifies_every_byte() {
+    let dir = scratch("example-spawn");
+    let program = build(
+        &[examples().join("spawn_stream.c")],
+        &dir.join("spawn_stream"),
+        &[],
+    );
+    for (mib, bytes) in [("0", 0u64), ("1", 1 << 20), ("64", 64 << 20)] {
+        let output = run_ok(Command::new(&program).arg(mib));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("child verified {bytes} of {bytes} bytes\n")
+        );
+    }
+    // The child's role alone, not started by `mx_linux_spawn`: no handle.
+    let output = Command::new(&program)
+        .arg("--child")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no startup handle"));
+}
+
 /// The cargo profile of the current build, as the Makefile's `PROFILE`
 /// (the name of its directory under the target directory).
 fn profile() -> String {
@@ -133,6 +158,7 @@ fn make_check_builds_against_the_repository_with_nothing_installed() {
     let expected = library_dir().join("libmagenta.so");
     assert!(ldd.contains(&expected.display().to_string()), "{ldd}");
     assert!(dir.join("datagram_pipeline-static").is_file());
+    assert!(dir.join("spawn_stream-static").is_file());
 }
 
 #[test]
@@ -188,6 +214,7 @@ fn install_then_build_the_examples_with_pkg_config_and_make() {
         "include/magenta/rights.h",
         "include/magenta/syscalls/object.h",
         "include/magenta/syscalls/port.h",
+        "include/magenta/linux.h",
     ] {
         assert!(prefix.join(file).is_file(), "{file} not installed");
     }
@@ -210,7 +237,7 @@ fn install_then_build_the_examples_with_pkg_config_and_make() {
     );
     assert!(String::from_utf8_lossy(&static_flags.stdout).contains("-lpthread"));
 
-    // The Makefile builds both examples shared and static, and runs them.
+    // The Makefile builds the examples shared and static, and runs them.
     // (Without cargo's LD_LIBRARY_PATH, which names the build tree and would
     // take precedence over the installed library.)
     let build_dir = dir.join("build");

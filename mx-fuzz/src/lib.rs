@@ -15,6 +15,10 @@
 //! - the objects alive are exactly those with handles; at the end, after
 //!   closing everything, none is left.
 //!
+//! [`hostile_peer`] plays a process that shares a socket and writes
+//! anything into its shared memory, while the victim uses it and another
+//! socket whose bytes must stay intact.
+//!
 //! [`c_abi`] does the same through `libmagenta`'s C entry points, with NULL
 //! and (in strict pointer mode) invalid pointers, odd sizes and junk
 //! options.
@@ -23,8 +27,10 @@
 //! the seed corpora in `fuzz/corpus/` and over generated inputs.
 
 mod cabi;
+mod hostile;
 
 pub use cabi::c_abi;
+pub use hostile::hostile_peer;
 
 use std::collections::{HashMap, VecDeque};
 

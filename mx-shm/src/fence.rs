@@ -89,6 +89,26 @@ fn decide() -> u8 {
     }
 }
 
+/// In a child after `fork()`: registers the child's new address space for
+/// the same fences as the parent's, or falls back to full fences if the
+/// kernel refuses (the child has one thread, so both sides change at once).
+#[cfg(not(loom))]
+pub fn reset_after_fork() {
+    use rustix::thread::{membarrier, MembarrierCommand};
+    let mode = MODE.load(Ordering::Acquire);
+    if mode == UNDECIDED || mode == NONE {
+        return;
+    }
+    let private = membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok();
+    let global = membarrier(MembarrierCommand::RegisterGlobalExpedited).is_ok();
+    let now = match (private, global) {
+        (true, true) => mode,
+        (true, false) => PRIVATE_ONLY,
+        _ => NONE,
+    };
+    MODE.store(now, Ordering::Release);
+}
+
 /// Whether [`heavy`] is a `membarrier` (and [`light`] a compiler fence).
 pub fn asymmetric() -> bool {
     #[cfg(not(loom))]

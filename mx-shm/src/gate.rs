@@ -121,6 +121,14 @@ static POOL: [Record; RECORDS] = [const {
     }
 }; RECORDS];
 
+/// In a child after `fork()`: the record of `index`, whose thread is not in
+/// the child, is inside no gate (so a revoker there does not wait for it,
+/// and the next thread given the index starts outside every gate).
+#[cfg(not(loom))]
+pub(crate) fn clear_record(index: usize) {
+    POOL[index].busy.store(0, Ordering::Release);
+}
+
 /// The record a token names.
 fn record(token: u64) -> &'static Record {
     #[cfg(loom)]
@@ -164,6 +172,20 @@ impl<T> Gate<T> {
             mine.busy.store(0, Ordering::Release);
         }
         self.enter_locked(me)
+    }
+
+    /// Enters the gate while this thread is inside another one.
+    ///
+    /// Passes must not nest (module docs), with one exception: a caller
+    /// that holds a process-wide lock that every nesting caller takes (so
+    /// at most one thread nests at a time) may nest. Another thread then
+    /// never waits, inside a gate, for the nesting one: it is inside at
+    /// most one gate, and leaves it.
+    pub fn enter_nested(&self) -> Pass<'_, T> {
+        nesting::leave();
+        let pass = self.enter();
+        nesting::enter_again();
+        pass
     }
 
     /// Enters through the mutex, revoking another thread's bias.
@@ -277,6 +299,11 @@ mod nesting {
     pub(super) fn leave() {
         let _ = INSIDE.try_with(|inside| inside.set(false));
     }
+
+    /// After a nested entry: the thread is still inside the outer gate.
+    pub(super) fn enter_again() {
+        let _ = INSIDE.try_with(|inside| inside.set(true));
+    }
 }
 
 #[cfg(not(all(debug_assertions, not(loom))))]
@@ -285,6 +312,8 @@ mod nesting {
     pub(super) fn enter() {}
     #[inline(always)]
     pub(super) fn leave() {}
+    #[inline(always)]
+    pub(super) fn enter_again() {}
 }
 
 #[cfg(all(test, not(loom)))]

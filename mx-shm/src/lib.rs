@@ -19,6 +19,12 @@
 //!   it reclaims after a grace period.
 //! - `thread`: each thread's index into the per-thread records of the gates
 //!   and of the read sections (separate records, one index).
+//! - `segment` and `shared`: a socket pair in a sealed memory file shared
+//!   with other processes, every word of which a hostile peer may change
+//!   at any time (not under loom: the protocol is the pipe's, with a lock
+//!   word per side).
+//! - `process`: a hook for the child of `fork()`, and descriptors kept
+//!   across `exec` or taken over from a parent.
 //! - [`storage`]: [`Source`](storage::Source) and [`Sink`](storage::Sink),
 //!   how bytes get into and out of an object, as raw copies (no Rust
 //!   reference may cover memory another process writes).
@@ -33,7 +39,13 @@ pub mod fence;
 pub mod gate;
 pub mod handles;
 pub mod pipe;
+#[cfg(not(loom))]
+pub mod process;
 pub mod rcu;
+#[cfg(not(loom))]
+pub mod segment;
+#[cfg(not(loom))]
+pub mod shared;
 pub mod storage;
 pub mod sync;
 mod thread;

@@ -143,6 +143,23 @@ impl Pipe {
         }
     }
 
+    /// Enters the writer side while inside another gate (see
+    /// [`Gate::enter_nested`]).
+    pub fn writer_nested(&self) -> Writer<'_> {
+        Writer {
+            pipe: self,
+            state: self.tx.0.enter_nested(),
+        }
+    }
+
+    /// Enters the reader side while inside another gate.
+    pub fn reader_nested(&self) -> Reader<'_> {
+        Reader {
+            pipe: self,
+            state: self.rx.0.enter_nested(),
+        }
+    }
+
     /// Drops everything queued and gives the ring's memory back (the
     /// reading end was closed). Waits for a reader in progress.
     ///

@@ -32,6 +32,12 @@
 //!   holds a record at all (a single-threaded program): then nothing can be
 //!   reading what it just unlinked, and it frees at once.
 //!
+//! - In a child made by `fork()`, only the forking thread exists: the
+//!   records of the parent's other threads are cleared before the child
+//!   runs anything else (`process` runs the crate's hook), so a grace
+//!   period there never waits for a thread that is not in the process, and
+//!   [`alone`] counts the child's threads only.
+//!
 //! Under loom both fences are `SeqCst` fences, as everywhere in this crate,
 //! and the records and the epoch are per model execution.
 
@@ -123,6 +129,13 @@ impl Drop for Section {
             self.record.epoch.store(0, Ordering::Release);
         }
     }
+}
+
+/// In a child after `fork()`: the record of `index`, whose thread is not in
+/// the child, shows no section (see `thread::reset_after_fork`).
+#[cfg(not(loom))]
+pub(crate) fn clear_record(index: usize) {
+    record(index).epoch.store(0, Ordering::Release);
 }
 
 /// Whether this thread is inside a read-side section now.
@@ -280,5 +293,77 @@ mod tests {
         assert!(done.load(O::SeqCst));
         // With nobody inside, it returns at once.
         synchronize();
+    }
+
+    #[test]
+    fn a_child_of_fork_waits_for_no_thread_of_the_parent() {
+        let inside = Arc::new(AtomicBool::new(false));
+        let leave = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (inside, leave) = (inside.clone(), leave.clone());
+            std::thread::spawn(move || {
+                let _section = Section::enter().unwrap();
+                inside.store(true, O::SeqCst);
+                while !leave.load(O::SeqCst) {
+                    std::thread::yield_now();
+                }
+            })
+        };
+        while !inside.load(O::SeqCst) {
+            std::thread::yield_now();
+        }
+        // This thread holds a record too.
+        drop(Section::enter().unwrap());
+        // SAFETY: the child runs only this crate's code (atomics, a
+        // membarrier, a thread of its own) and leaves with `_exit`, never
+        // returning into the test harness.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // The reader's record was cleared: this returns.
+            synchronize();
+            let mut code = if alone(None) { 0 } else { 2 };
+            // A new thread gets a record (perhaps the reader's index) and
+            // a grace period waits for it no more than for anyone else.
+            let spawned = std::thread::spawn(|| {
+                let _section = Section::enter().is_some();
+            })
+            .join();
+            if spawned.is_err() {
+                code = 3;
+            }
+            synchronize();
+            // SAFETY: ends the child at once, running no destructor or
+            // atexit handler of the parent's.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let exited = loop {
+            // SAFETY: waits for our own child, without blocking.
+            let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            if got == pid {
+                break true;
+            }
+            if std::time::Instant::now() > deadline {
+                // SAFETY: our own child, which we then reap.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        leave.store(true, O::SeqCst);
+        reader.join().unwrap();
+        assert!(
+            exited,
+            "the child's grace period waited for the parent's reader"
+        );
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child failed: {status:#x}"
+        );
     }
 }

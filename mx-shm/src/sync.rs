@@ -162,3 +162,68 @@ pub(crate) fn spin_or_yield() {
     #[cfg(loom)]
     loom::thread::yield_now();
 }
+
+/// A value made once per process and never freed, published without a
+/// lock, that a child process made by `fork()` can forget (its copy of the
+/// value may describe threads and descriptors it does not have).
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub struct Leaked<T> {
+    ptr: std::sync::atomic::AtomicPtr<T>,
+}
+
+#[cfg(not(loom))]
+impl<T> Default for Leaked<T> {
+    fn default() -> Self {
+        Leaked::new()
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Leaked<T> {
+    /// Empty.
+    pub const fn new() -> Leaked<T> {
+        Leaked {
+            ptr: std::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// The value, if one was published.
+    #[inline]
+    pub fn get(&self) -> Option<&'static T> {
+        let ptr = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer here came from `Box::leak` in `publish`
+        // (release, paired with the acquire load above) and is never freed,
+        // so it is valid for `'static`.
+        unsafe { ptr.as_ref() }
+    }
+
+    /// Publishes `value` unless one is published already; returns the
+    /// published one, and `value` back if it lost.
+    pub fn publish(&self, value: Box<T>) -> (&'static T, Option<Box<T>>) {
+        let ptr = Box::into_raw(value);
+        match self.ptr.compare_exchange(
+            core::ptr::null_mut(),
+            ptr,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `ptr` is from `Box::into_raw` just above, now
+            // published and never freed.
+            Ok(_) => (unsafe { &*ptr }, None),
+            Err(first) => {
+                // SAFETY: `ptr` was never published: ours to take back.
+                let value = unsafe { Box::from_raw(ptr) };
+                // SAFETY: `first` was published (by `Box::into_raw`) and is
+                // never freed.
+                (unsafe { &*first }, Some(value))
+            }
+        }
+    }
+
+    /// Forgets the published value (it stays allocated: references to it
+    /// may still exist).
+    pub fn forget(&self) {
+        self.ptr.store(core::ptr::null_mut(), Ordering::Release);
+    }
+}

@@ -41,11 +41,20 @@ mod pool {
         returned_len: usize,
     }
 
-    pub(super) static FREE: Mutex<Free> = Mutex::new(Free {
+    /// The process's pool.
+    static FREE: Mutex<Free> = Mutex::new(Free {
         fresh: 0,
         returned: [0; RECORDS],
         returned_len: 0,
     });
+
+    /// The pool of a child made by `fork()`, which replaces [`FREE`]: a
+    /// thread of the parent may have held its lock.
+    static CHILD_FREE: crate::sync::Leaked<Mutex<Free>> = crate::sync::Leaked::new();
+
+    fn free() -> &'static Mutex<Free> {
+        CHILD_FREE.get().unwrap_or(&FREE)
+    }
 
     /// Threads holding an index now.
     #[allow(clippy::disallowed_types)]
@@ -55,7 +64,7 @@ mod pool {
     pub(super) static EVER: AtomicUsize = AtomicUsize::new(0);
 
     pub(super) fn claim() -> Option<u16> {
-        let mut free = FREE.lock();
+        let mut free = free().lock();
         let index = if free.returned_len > 0 {
             free.returned_len -= 1;
             free.returned[free.returned_len]
@@ -71,7 +80,7 @@ mod pool {
     }
 
     pub(super) fn give_back(index: u16) {
-        let mut free = FREE.lock();
+        let mut free = free().lock();
         // Each index is held once, so there is room for it.
         let at = free.returned_len;
         free.returned[at] = index;
@@ -85,6 +94,40 @@ mod pool {
 
     pub(super) fn ever() -> usize {
         EVER.load(Ordering::SeqCst)
+    }
+
+    /// In a child after `fork()`, whose only thread holds `mine` (if any):
+    /// every other index handed out so far is free again (its thread is
+    /// not in the child), in a new pool. Allocates; aborts if it cannot
+    /// (the child could otherwise hand out no index safely).
+    pub(super) fn reset_after_fork(mine: Option<u16>) {
+        let ever = EVER.load(Ordering::SeqCst);
+        if ever == 0 {
+            // No index was ever handed out: nothing to forget.
+            return;
+        }
+        let mut free = Box::new(Mutex::new(Free {
+            fresh: ever,
+            returned: [0; RECORDS],
+            returned_len: 0,
+        }));
+        {
+            let pool = free.get_mut();
+            // Highest first at the back, so that low indices go first.
+            for index in (0..ever).rev() {
+                let Ok(index) = u16::try_from(index) else {
+                    continue;
+                };
+                if Some(index) != mine {
+                    let at = pool.returned_len;
+                    pool.returned[at] = index;
+                    pool.returned_len = at + 1;
+                }
+            }
+        }
+        HELD.store(usize::from(mine.is_some()), Ordering::SeqCst);
+        CHILD_FREE.forget();
+        let _ = CHILD_FREE.publish(free);
     }
 }
 
@@ -155,6 +198,9 @@ pub(crate) fn index() -> Option<usize> {
 
 #[cold]
 fn claim() -> Option<usize> {
+    // A child of `fork()` clears the records of the parent's threads.
+    #[cfg(not(loom))]
+    crate::process::crate_hook_kept();
     let claimed = pool::claim();
     let raw = claimed.map_or(NONE_LEFT, u32::from);
     #[cfg(not(loom))]
@@ -177,6 +223,21 @@ pub(crate) fn held_index() -> Option<usize> {
     #[cfg(loom)]
     let raw = MINE.with(|held| held.0.get());
     (raw < NONE_LEFT).then_some(raw as usize)
+}
+
+/// In a child after `fork()` (its only thread runs this): the indices of
+/// the parent's other threads, which are not in the child, are free again,
+/// and their records in the gates and the read sections are cleared (a
+/// thread of the parent may have been inside a gate or a section when it
+/// forked: a grace period in the child must not wait for it).
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() {
+    let mine = held_index();
+    for index in (0..ever()).filter(|&index| Some(index) != mine) {
+        crate::rcu::clear_record(index);
+        crate::gate::clear_record(index);
+    }
+    pool::reset_after_fork(mine.and_then(|index| u16::try_from(index).ok()));
 }
 
 /// How many threads hold an index now (a sequentially consistent load).

@@ -21,6 +21,11 @@
 //! - [`mx::core`](crate::core): the rest of Magenta's vocabulary (the
 //!   `mx-core` crate), such as [`mx::core::abi`](crate::core::abi) for the C
 //!   constants and structs.
+//! - [`linux`]: across Linux processes. Start a child with handles
+//!   ([`linux::CommandExt::spawn_with_handles`], taken in the child with
+//!   [`startup_handle`]), or make a channel of a `SOCK_SEQPACKET` socket
+//!   ([`linux::channel_from_fd`]); socket and channel ends then cross in
+//!   channel messages and behave as locally.
 //! - In async code, the `mx-tokio` crate.
 //!
 //! # Layers
@@ -119,11 +124,17 @@
 
 pub mod api;
 mod object;
+#[cfg(not(loom))]
+mod remote;
 mod sync;
 pub mod sys;
 mod table;
 mod time;
 
+#[cfg(not(loom))]
+pub use api::linux;
+#[cfg(not(loom))]
+pub use api::linux::startup_handle;
 pub use api::TimeExt;
 // Inlined, so that `cargo doc -p mx --no-deps` documents `mx::core` too.
 #[doc(inline)]

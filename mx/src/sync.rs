@@ -187,8 +187,35 @@ pub(crate) mod counters {
     static LIVE_OBJECTS: AtomicUsize = AtomicUsize::new(0);
 
     /// Reserves `n` consecutive koids and returns the first.
+    ///
+    /// Koids start at this process's pid times 2^32, so that objects
+    /// shared between processes (which keep their creator's koids) do not
+    /// share koids with other objects. A child made by `fork()` starts
+    /// again from its own pid ([`reset_after_fork`]).
     pub(crate) fn koids(n: u64) -> mx_core::Koid {
-        mx_core::Koid(NEXT_KOID.fetch_add(n, Ordering::Relaxed))
+        let next = NEXT_KOID.fetch_add(n, Ordering::Relaxed);
+        let base = match BASE.load(Ordering::Relaxed) {
+            0 => {
+                let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
+                let base = pid << 32;
+                match BASE.compare_exchange(0, base, Ordering::Relaxed, Ordering::Relaxed) {
+                    Ok(_) => base,
+                    Err(first) => first,
+                }
+            }
+            base => base,
+        };
+        mx_core::Koid(base + next)
+    }
+
+    /// This process's koid base (0 until the first koid).
+    static BASE: AtomicU64 = AtomicU64::new(0);
+
+    /// In a child after `fork()`: koids from the child's pid on.
+    #[cfg(not(loom))]
+    pub(crate) fn reset_after_fork() {
+        BASE.store(0, Ordering::Relaxed);
+        NEXT_KOID.store(mx_core::Koid::FIRST.0, Ordering::Relaxed);
     }
 
     /// A fresh observer id.

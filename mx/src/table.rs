@@ -230,6 +230,29 @@ pub(crate) struct Transit {
 }
 
 impl Transit {
+    /// A transit for a handle already counted on `end` (one that arrived
+    /// from another process).
+    #[cfg(not(loom))]
+    pub(crate) fn counted(end: End, rights: Rights) -> Transit {
+        Transit {
+            end: Some(end),
+            rights,
+        }
+    }
+
+    /// The end and rights, without taking them.
+    #[cfg(not(loom))]
+    pub(crate) fn parts(&self) -> Option<(&End, Rights)> {
+        self.end.as_ref().map(|end| (end, self.rights))
+    }
+
+    /// The end and rights, taken out: the transit is left handed on (it
+    /// closes nothing), and the handle count is the caller's.
+    #[cfg(not(loom))]
+    pub(crate) fn take(&mut self) -> Option<(End, Rights)> {
+        self.end.take().map(|end| (end, self.rights))
+    }
+
     /// The end and rights, to put in a table; the handle count stays.
     /// (`None` only for a transit already handed on, which cannot be.)
     pub(crate) fn into_parts(mut self) -> Option<(End, Rights)> {
@@ -855,6 +878,10 @@ loom::lazy_static! {
 
 /// The process's handle table.
 pub(crate) fn table() -> &'static HandleTable {
+    #[cfg(not(loom))]
+    if let Some(table) = CHILD_TABLE.get() {
+        return table;
+    }
     &TABLE
 }
 
@@ -866,4 +893,16 @@ mod tests {
     fn a_bucket_fills_one_cache_line() {
         assert_eq!(core::mem::size_of::<Padded>(), 64);
     }
+}
+
+/// The table of a child made by `fork()` (see `crate::remote::fork`).
+#[cfg(not(loom))]
+static CHILD_TABLE: mx_shm::sync::Leaked<HandleTable> = mx_shm::sync::Leaked::new();
+
+/// In a child after `fork()`: a new, empty table (the parent's stays in
+/// memory, unreachable).
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() {
+    CHILD_TABLE.forget();
+    let _ = CHILD_TABLE.publish(Box::new(HandleTable::new()));
 }

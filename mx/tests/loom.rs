@@ -98,6 +98,30 @@ fn a_data_path_write_wakes_a_waiting_reader() {
     });
 }
 
+/// Two waits in a row, so the object turns eager at the first and may turn
+/// lazy again (after two calm operations under loom) between them, racing
+/// two data-path writes: neither wake-up is lost in any of the modes.
+#[test]
+fn waits_across_eager_and_lazy_modes_lose_no_wake_up() {
+    model(|| {
+        let (a, b) = sys::socket_create(0).unwrap();
+        let reader = thread::spawn(move || {
+            let mut got = 0;
+            let mut buf = [0u8; 2];
+            while got < 2 {
+                sys::object_wait_one(b, Signals::READABLE, Time::INFINITE).unwrap();
+                got += sys::socket_read(b, 0, Some(&mut buf[..])).unwrap();
+            }
+            b
+        });
+        assert_eq!(sys::socket_write(a, 0, &[1u8][..]), Ok(1));
+        assert_eq!(sys::socket_write(a, 0, &[2u8][..]), Ok(1));
+        let b = reader.join().unwrap();
+        sys::handle_close(a).unwrap();
+        sys::handle_close(b).unwrap();
+    });
+}
+
 /// A waiter and a signaller: the wake-up is never lost.
 #[test]
 fn waiter_and_signaller_never_lose_a_wake_up() {

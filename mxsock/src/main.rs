@@ -33,6 +33,9 @@
 //!   `tokio::io::duplex` as its reference).
 //! - `crossbeam-channel`: a reference in the datagram workload, the bounded
 //!   channel a Rust program would use instead for messages between threads.
+//! - `mx-shm`: keeping an AF_UNIX socket open across `exec` for the
+//!   cross-process workload's peer (the one place that needs `unsafe`,
+//!   kept there).
 //! - `plotters`: the `--svg` chart, with its SVG backend only (no default
 //!   features: nothing that needs fonts or system libraries).
 //! - `roxmltree` (tests only): parses the chart to check it is SVG and names
@@ -85,6 +88,25 @@ enum Command {
     /// Benchmark Magenta sockets against AF_UNIX socketpair (default run
     /// under 30 s, --quick under 10 s).
     Bench(Box<BenchArgs>),
+    /// Internal: the peer process of `bench`'s cross-process workload.
+    #[command(hide = true)]
+    BenchPeer {
+        /// What to do.
+        #[arg(long, value_enum)]
+        role: bench::cross::Role,
+        /// Which socket it was given.
+        #[arg(long, value_enum)]
+        transport: bench::cross::Transport,
+        /// Bytes, messages or round trips.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        count: u64,
+        /// The CPU to pin to, 0 to 1,023.
+        #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(0..1024))]
+        cpu: usize,
+        /// The inherited descriptor (`--transport unix`).
+        #[arg(long)]
+        fd: Option<i32>,
+    },
     /// Internal: creates and holds socketpairs for `bench`'s idle workload.
     #[command(hide = true)]
     HoldSocketpairs {
@@ -341,6 +363,13 @@ fn main() -> ExitCode {
         Command::HoldSocketpairs { pairs, cpu } => {
             bench::hold_socketpairs(*pairs, *cpu).map(|()| Verdict::Done)
         }
+        Command::BenchPeer {
+            role,
+            transport,
+            count,
+            cpu,
+            fd,
+        } => bench::cross::peer(*role, *transport, *count, *cpu, *fd).map(|()| Verdict::Done),
     };
     match result {
         Ok(Verdict::Done) => ExitCode::SUCCESS,
@@ -363,7 +392,9 @@ mod tests {
         let cli = Cli::try_parse_from(["mxsock", "bench"].iter().chain(args))?;
         match cli.command {
             Command::Bench(bench) => Ok(*bench),
-            Command::HoldSocketpairs { .. } => unreachable!("parsed bench"),
+            Command::HoldSocketpairs { .. } | Command::BenchPeer { .. } => {
+                unreachable!("parsed bench")
+            }
         }
     }
 

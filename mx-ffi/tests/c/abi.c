@@ -6,6 +6,7 @@
  * the same checks run again at run time to count them.
  */
 #include <magenta/syscalls.h>
+#include <magenta/linux.h>
 
 #include <stddef.h>
 #include <stdint.h>

@@ -131,6 +131,8 @@
 
 mod channel;
 mod event;
+#[cfg(not(loom))]
+pub mod linux;
 mod port;
 mod socket;
 mod time;

@@ -139,14 +139,18 @@ const KEEP_STASH: usize = 1024;
 /// Both ends of a channel.
 #[derive(Debug)]
 pub(crate) struct ChannelPair {
-    /// Koid of end A; end B's is one more.
-    koid: Koid,
+    /// Koids of end A and end B (consecutive for a pair made here).
+    koids: [Koid; 2],
     /// Each end's [`EndState`]: changed under the watch lock, read by anyone.
     ends: [Packed<EndState>; 2],
     /// What each end holds to read, and who waits on it for a reply.
     queues: [Queue; 2],
     /// Observers of both ends.
     watch: Watch,
+    /// Set when one end is in another process: the link to it (see
+    /// `crate::remote::link`).
+    #[cfg(not(loom))]
+    link: std::sync::OnceLock<crate::remote::link::Link>,
     pub(super) _live: Live,
 }
 
@@ -185,18 +189,25 @@ pub(crate) enum CallEnd {
 impl ChannelPair {
     /// A new pair with one handle per end.
     pub(crate) fn new() -> ChannelPair {
+        let koid = counters::koids(2);
+        ChannelPair::with_koids([koid, Koid(koid.0 + 1)])
+    }
+
+    fn with_koids(koids: [Koid; 2]) -> ChannelPair {
         ChannelPair {
-            koid: counters::koids(2),
+            koids,
             ends: [Packed::new(EndState::NEW), Packed::new(EndState::NEW)],
             queues: Default::default(),
             watch: Watch::default(),
+            #[cfg(not(loom))]
+            link: std::sync::OnceLock::new(),
             _live: Live::new(),
         }
     }
 
     /// The koid of one end.
     pub(crate) fn koid(&self, side: Side) -> Koid {
-        Koid(self.koid.0 + side.index() as u64)
+        self.koids[side.index()]
     }
 
     fn end(&self, side: Side) -> EndState {
@@ -237,6 +248,12 @@ impl ChannelPair {
         if !last {
             return;
         }
+        #[cfg(not(loom))]
+        if let Some(link) = self.link.get() {
+            if link.local == side {
+                link.close(crate::remote::node::node().ok());
+            }
+        }
         let queue = &self.queues[side.index()];
         let (stashed, queued) = {
             let mut stash = queue.stash.lock();
@@ -271,6 +288,15 @@ impl ChannelPair {
         clear: Signals,
         set: Signals,
     ) -> Result<(), Status> {
+        #[cfg(not(loom))]
+        if let Some(link) = self.link.get() {
+            if !self.end(side).is_open() {
+                // Closed after the lookup found the handle (the link closes
+                // after that, so a signal that passed this goes first).
+                return Err(Status::BAD_HANDLE);
+            }
+            return self.signal_linked(link, clear, set);
+        }
         watch::update(self, |locked| {
             if !self.end(side).is_open() {
                 // Closed after the lookup found the handle.
@@ -327,6 +353,27 @@ impl ChannelPair {
         let sent = {
             let queue = &self.queues[peer.index()];
             let mut inbox = queue.inbox.lock();
+            // Checked under the peer's inbox lock: an end that leaves for
+            // another process links its peer under that lock, so a message
+            // either is in the inbox it takes along, or goes over the link.
+            #[cfg(not(loom))]
+            if let Some(link) = self.link.get() {
+                drop(inbox);
+                // The last close of this end closes the link after it is
+                // uncounted: a write that finds the end open and then the
+                // link open goes out before the hang-up.
+                let sent = if self.end(side).is_open() {
+                    self.send_linked(link, message)
+                } else {
+                    Err((Status::BAD_HANDLE, message))
+                };
+                if sent.is_err() {
+                    if let Some(id) = call {
+                        self.queues[side.index()].inbox.lock().remove_caller(id);
+                    }
+                }
+                return sent;
+            }
             if !self.end(side).is_open() {
                 Err((Status::BAD_HANDLE, message))
             } else if !self.end(peer).is_open() {
@@ -501,6 +548,273 @@ impl ChannelPair {
         // Out of memory: the reply cannot be queued and is destroyed.
         bury(requeued);
         watch::data_changed(self);
+    }
+}
+
+/// An end in another process: how this pair reaches it.
+#[cfg(not(loom))]
+impl ChannelPair {
+    /// The link, if one end is in another process.
+    pub(crate) fn link(&self) -> Option<&crate::remote::link::Link> {
+        self.link.get()
+    }
+
+    /// A pair for an end received from another process: end A is here,
+    /// end B stands for the end across `fd` (read after `pending`, if
+    /// given). `koids` are those the sender gave (zero: make new ones).
+    ///
+    /// # Errors
+    /// `NO_MEMORY`, `NO_RESOURCES`.
+    pub(crate) fn linked(
+        node: &crate::remote::node::Node,
+        fd: std::os::fd::OwnedFd,
+        pending: Option<std::os::fd::OwnedFd>,
+        koids: [u64; 2],
+    ) -> Result<Arc<ChannelPair>, Status> {
+        let koids = if koids[0] == 0 || koids[1] == 0 || koids[0] == koids[1] {
+            let koid = counters::koids(2);
+            [koid, Koid(koid.0 + 1)]
+        } else {
+            [Koid(koids[0]), Koid(koids[1])]
+        };
+        let pair = crate::sync::try_arc(ChannelPair::with_koids(koids))?;
+        let link = crate::remote::link::Link::new(Side::A, fd, VecDeque::new());
+        let _ = pair.link.set(link);
+        if let Some(link) = pair.link.get() {
+            link.start(node, &pair, pending)?;
+        }
+        Ok(pair)
+    }
+
+    /// Sends `message` over the link (its handles leave this process).
+    #[allow(clippy::result_large_err)]
+    fn send_linked(
+        &self,
+        link: &crate::remote::link::Link,
+        message: Message,
+    ) -> Result<(), (Status, Message)> {
+        let node = match crate::remote::node::node() {
+            Ok(node) => node,
+            Err(status) => return Err((status, message)),
+        };
+        if !link.is_open() {
+            return Err((Status::PEER_CLOSED, message));
+        }
+        let (mut frame, mut exported) = crate::remote::transfer::export(node, message)?;
+        // Socket handles leave this process's count before the frame can
+        // be read, so the receiver sees the counts of a finished move.
+        exported.hand_over_sockets(node, &mut frame);
+        if link.send(node, frame) {
+            exported.commit(node);
+        } else {
+            // The other end went away meanwhile: the message is destroyed
+            // with it, as it would be in its queue (the frame, dropped,
+            // closed its socket handles).
+            drop(exported.undo(node));
+        }
+        Ok(())
+    }
+
+    /// `mx_object_signal_peer` from the local end, over the link.
+    fn signal_linked(
+        &self,
+        link: &crate::remote::link::Link,
+        clear: Signals,
+        set: Signals,
+    ) -> Result<(), Status> {
+        // The same checks as for a local peer, in the same order.
+        let mut probe = EndState::NEW;
+        if !link.is_open() {
+            probe.handles = 0;
+        }
+        probe.signal_as_peer(clear, set)?;
+        let node = crate::remote::node::node()?;
+        let mut frame = crate::remote::link::OutFrame::default();
+        frame.bytes = crate::remote::wire::encode_signal(clear, set).to_vec();
+        if link.send(node, frame) {
+            Ok(())
+        } else {
+            Err(Status::PEER_CLOSED)
+        }
+    }
+
+    /// The poller: the other end signalled this one.
+    pub(crate) fn remote_signal(&self, clear: Signals, set: Signals) {
+        let Some(link) = self.link.get() else { return };
+        let local = link.local;
+        let _ = watch::update(self, |locked| {
+            self.ends[local.index()].signal_as_peer(locked, clear, set)
+        });
+    }
+
+    /// The poller: a message from the other end, for the local end.
+    pub(crate) fn deliver_remote(&self, message: Message) {
+        let Some(link) = self.link.get() else { return };
+        let local = link.local;
+        let txid = rules::txid(&message.bytes);
+        let queue = &self.queues[local.index()];
+        let leftover = {
+            let mut inbox = queue.inbox.lock();
+            if !self.end(local).is_open() || link.is_moved() {
+                Some(message)
+            } else if inbox.reserve().is_err() {
+                // Out of memory: the message cannot be queued.
+                Some(message)
+            } else {
+                match inbox.deliver(message, txid) {
+                    Delivered::Caller(waker) => waker.wake(),
+                    Delivered::Queued { .. } => queue.wrote(1),
+                }
+                None
+            }
+        };
+        bury(leftover);
+        watch::data_changed(self);
+    }
+
+    /// The poller: the other end is gone (closed, or its process died).
+    pub(crate) fn remote_hung_up(&self) {
+        let Some(link) = self.link.get() else { return };
+        let (local, far) = (link.local, link.local.peer());
+        let _ = watch::update(self, |locked| {
+            self.ends[far.index()].modify(locked, |end| {
+                end.handles = 0;
+                Ok(())
+            })
+        });
+        self.queues[local.index()]
+            .inbox
+            .lock()
+            .callers()
+            .for_each(|c| c.waker.wake());
+    }
+
+    /// Whether messages are queued at `side`.
+    pub(crate) fn has_queued(&self, side: Side) -> bool {
+        self.queued(side) > 0
+    }
+
+    /// Takes every message queued at `side` (stash first) and ends the
+    /// calls waiting on it (they see `CANCELED`: their end left). Under
+    /// the queue's locks.
+    fn drain(&self, side: Side) -> VecDeque<Message> {
+        let queue = &self.queues[side.index()];
+        let mut stash = queue.stash.lock();
+        let mut inbox = queue.inbox.lock();
+        let mut all = core::mem::take(&mut *stash);
+        let mut rest = inbox.take_all();
+        if all.is_empty() {
+            all = rest;
+        } else {
+            all.append(&mut rest);
+        }
+        queue.took(all.len() as u64);
+        let ids: SmallVec<[u64; 4]> = inbox.callers().map(|c| c.id).collect();
+        for id in ids {
+            if let Some(caller) = inbox.remove_caller(id) {
+                caller.waker.wake();
+                if let Some(reply) = caller.reply {
+                    all.push_back(reply);
+                }
+            }
+        }
+        all
+    }
+
+    /// The end `sent` leaves for another process over the socket whose
+    /// other end was sent with it; its peer stays here, linked to `keep`.
+    /// The messages queued at `sent` go first, in order.
+    pub(crate) fn link_to(
+        pair: &Arc<ChannelPair>,
+        node: &crate::remote::node::Node,
+        sent: Side,
+        keep: std::os::fd::OwnedFd,
+    ) {
+        let this = &**pair;
+        use crate::remote::link::{Link, Outgoing};
+        let local = sent.peer();
+        {
+            // Under the inbox lock of `sent`, which local writers take
+            // (see `send`): after this, they find the link.
+            let queue = &this.queues[sent.index()];
+            let mut stash = queue.stash.lock();
+            let mut inbox = queue.inbox.lock();
+            let mut first = VecDeque::new();
+            let mut messages = core::mem::take(&mut *stash);
+            messages.append(&mut inbox.take_all());
+            queue.took(messages.len() as u64);
+            if first.try_reserve(messages.len()).is_ok() {
+                first.extend(messages.into_iter().map(Outgoing::Message));
+            } else {
+                bury(messages);
+                crate::remote::transfer::lost();
+            }
+            let ids: SmallVec<[u64; 4]> = inbox.callers().map(|c| c.id).collect();
+            for id in ids {
+                if let Some(caller) = inbox.remove_caller(id) {
+                    caller.waker.wake();
+                    bury(caller.reply);
+                }
+            }
+            let _ = this.link.set(Link::new(local, keep, first));
+        }
+        let Some(link) = this.link.get() else { return };
+        if link.start(node, pair, None).is_err() {
+            link.report("out of resources to watch a channel");
+            this.remote_hung_up();
+            return;
+        }
+        link.flush(node);
+    }
+
+    /// The local end of this linked pair was sent on to a third process;
+    /// `pending` is the writing end of its pending stream, if messages
+    /// must follow it.
+    pub(crate) fn send_on(
+        &self,
+        node: &crate::remote::node::Node,
+        pending: Option<std::os::fd::OwnedFd>,
+    ) {
+        use crate::remote::link::{Handover, Outgoing};
+        let Some(link) = self.link.get() else { return };
+        let local = link.local;
+        let (outbox, relay) = {
+            let mut rx = link.hold();
+            link.moved(node, &mut rx)
+        };
+        let queued = self.drain(local);
+        // The end left: no handle here any more, and nothing to tell the
+        // other process (its peer is still there).
+        let _ = watch::update(self, |locked| {
+            self.ends[local.index()].modify(locked, |end| {
+                end.handles = 0;
+                Ok(())
+            })
+        });
+        let Some(pending) = pending else {
+            if !(outbox.is_empty() && queued.is_empty() && relay.is_none()) {
+                // Raced in after the check: nothing can carry them now.
+                bury(queued);
+                crate::remote::transfer::lost();
+            }
+            return;
+        };
+        let Ok(socket) = link.dup() else {
+            bury(queued);
+            crate::remote::transfer::lost();
+            return;
+        };
+        let mut inbox = VecDeque::new();
+        if inbox.try_reserve(queued.len()).is_err() {
+            bury(queued);
+            crate::remote::transfer::lost();
+        } else {
+            inbox.extend(queued.into_iter().map(Outgoing::Message));
+        }
+        let mut job = Box::new(Handover::moving(socket, outbox, pending, inbox, relay));
+        if !job.advance(node) && node.add_handover(job).is_err() {
+            crate::remote::transfer::lost();
+        }
     }
 }
 

@@ -117,7 +117,10 @@ impl<T: Pack> Packed<T> {
 
     /// Changes the state with `f` by compare-and-swap, with or without the
     /// watch lock; nothing is stored if `f` fails.
-    fn update<R>(&self, mut f: impl FnMut(&mut T) -> Result<R, Status>) -> Result<R, Status> {
+    pub(crate) fn update<R>(
+        &self,
+        mut f: impl FnMut(&mut T) -> Result<R, Status>,
+    ) -> Result<R, Status> {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             let mut state = T::unpack(word);

@@ -16,12 +16,32 @@
 //!
 //! # Not missing a wake-up without the lock
 //!
-//! After publishing, a data path issues a sequentially consistent fence and
-//! reads the number of observers; a thread registering an observer stores
-//! that number, issues the same fence, and only then reads the state. So
-//! either the data path sees the observer (and notifies it), or the
-//! registering thread sees the data (and does not sleep). When nobody waits,
-//! waking costs one fence and one load.
+//! A data path publishes its change, then reads the number of observers; a
+//! thread registering an observer stores that number, then reads the state.
+//! Each side needs a store-load fence between the two, or both may miss the
+//! other's store and a wake-up is lost. Registering is rare and data paths
+//! are hot, so the fences are asymmetric ([`mx_shm::fence`]):
+//!
+//! - A data path issues [`mx_shm::fence::light`] (a compiler fence) and
+//!   loads the watch word; with nobody waiting, that is all it costs.
+//! - The registration that makes an object *eager* issues
+//!   [`mx_shm::fence::heavy`] (`membarrier`): every data path in flight
+//!   either published before it (the registrant sees the change) or loads
+//!   the word after it (the data path sees the observer).
+//! - Once eager, an object's registrations issue an ordinary `SeqCst`
+//!   fence, and its data paths, seeing the eager bit, issue one too before
+//!   reloading the word: the classic handshake, with no system call per
+//!   wait. So an object that is waited on often pays a fence per data
+//!   operation, as a lock would, and one that is waited on rarely pays
+//!   nothing.
+//! - An eager object becomes lazy again when a thread has made [`CALM`]
+//!   data operations on eager objects in a row with nobody waiting: it
+//!   clears the bit under the watch lock, and the next registration pays
+//!   the heavy fence again.
+//!
+//! The eager bit and the count are one word, changed only under the watch
+//! lock, so a data path that loads any word stored after a registration
+//! sees the registration's observer too.
 //!
 //! Observers see the states computed at each notification, so two data
 //! operations that race one notification may be seen as one change.
@@ -37,6 +57,15 @@ use mx_core::{RawHandle, Side, Signals, Status};
 
 use super::port;
 use crate::sync::{counters, fence, Arc, AtomicU32, Mutex, Ordering, Parker};
+
+/// Bit of [`Watch::word`]: data paths fence fully (see the module docs).
+const EAGER: u32 = 1 << 31;
+/// Bits of [`Watch::word`]: how many observers are registered or announced.
+const COUNT: u32 = EAGER - 1;
+
+/// Data operations on eager objects in a row, with nobody waiting, after
+/// which a thread makes the object it is on lazy again.
+const CALM: u32 = if cfg!(loom) { 2 } else { 4096 };
 
 /// A kind that can be waited on.
 pub(crate) trait Observable: Sync + core::fmt::Debug {
@@ -61,14 +90,20 @@ pub(crate) trait Observable: Sync + core::fmt::Debug {
     fn messages(&self, _side: Side) -> Option<usize> {
         None
     }
+
+    /// An observer of `side` is being registered, under the watch lock,
+    /// before the state is read: a kind whose state other processes change
+    /// asks them to say so (sockets in shared memory).
+    fn observing(&self, _side: Side) {}
 }
 
 /// An object's observers, under one lock, and how many there are.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
-    /// Observers registered (a copy of `state.observers.len()`), read by the
-    /// data paths without the lock.
-    watchers: AtomicU32,
+    /// Observers registered (a copy of `state.observers.len()`, or one more
+    /// while one registers) and the [`EAGER`] bit; stored under the lock,
+    /// read by the data paths without it.
+    word: AtomicU32,
     /// The observers and the signals they last saw; also serialises every
     /// slow change to the object's state.
     state: Mutex<WatchState>,
@@ -83,6 +118,102 @@ pub(crate) struct WatchState {
     /// The signals of each end at the last notification (edges are
     /// computed against these).
     seen: [Signals; 2],
+}
+
+impl Watch {
+    /// Whether the object is eager. Only under the lock (which every store
+    /// of the word holds): the word is then exactly what the lock's holders
+    /// last stored.
+    fn is_eager(&self, _locked: &WatchState) -> bool {
+        self.word.load(Ordering::Relaxed) & EAGER != 0
+    }
+
+    /// Stores the word for `observers` observers under the lock, keeping
+    /// or setting the eager bit.
+    fn store_eager(&self, _locked: &WatchState, eager: bool, observers: usize) {
+        let eager = if eager { EAGER } else { 0 };
+        // At most a few million observers: a count never reaches EAGER.
+        let count = (observers as u32).min(COUNT);
+        self.word.store(count | eager, Ordering::Relaxed);
+    }
+
+    /// Stores the word for `observers` observers under the lock.
+    fn store(&self, locked: &WatchState, observers: usize) {
+        self.store_eager(locked, self.is_eager(locked), observers);
+    }
+
+    /// Whether anyone observes, for a data path that just published a
+    /// change (see the module docs).
+    fn watched_after_publish(&self) -> bool {
+        mx_shm::fence::light();
+        let word = self.word.load(Ordering::Relaxed);
+        if word & EAGER == 0 {
+            return word & COUNT != 0;
+        }
+        fence(Ordering::SeqCst);
+        let word = self.word.load(Ordering::Relaxed);
+        if word & COUNT != 0 {
+            calm::reset();
+            return true;
+        }
+        if calm::tick() {
+            self.make_lazy();
+        }
+        false
+    }
+
+    /// Clears the eager bit if nobody observes.
+    #[cold]
+    fn make_lazy(&self) {
+        let state = self.state.lock();
+        if self.is_eager(&state) && state.observers.is_empty() {
+            self.store_eager(&state, false, 0);
+        }
+    }
+
+    /// Announces one more observer under the lock, with the fence that
+    /// orders it before the registrant reads the state.
+    fn announce(&self, state: &WatchState) {
+        let announced = state.observers.len() + 1;
+        if self.is_eager(state) {
+            self.store(state, announced);
+            fence(Ordering::SeqCst);
+        } else {
+            self.store_eager(state, true, announced);
+            mx_shm::fence::heavy();
+        }
+    }
+}
+
+/// This thread's run of data operations on eager objects with nobody
+/// waiting.
+mod calm {
+    use core::cell::Cell;
+
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static RUN: Cell<u32> = const { Cell::new(0) };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static RUN: Cell<u32> = Cell::new(0);
+    }
+
+    /// Someone was waiting: the run ends.
+    pub(super) fn reset() {
+        let _ = RUN.try_with(|run| run.set(0));
+    }
+
+    /// One more operation with nobody waiting; whether the run reached
+    /// [`super::CALM`] (and starts again).
+    pub(super) fn tick() -> bool {
+        RUN.try_with(|run| {
+            let n = run.get() + 1;
+            run.set(if n >= super::CALM { 0 } else { n });
+            n >= super::CALM
+        })
+        .unwrap_or(false)
+    }
 }
 
 impl WatchState {
@@ -212,9 +343,7 @@ pub(crate) fn update<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&mut Watc
         let mut state = watch.state.lock();
         let result = f(&mut state);
         publish(o, &mut state, &mut wakes);
-        watch
-            .watchers
-            .store(state.observers.len() as u32, Ordering::Relaxed);
+        watch.store(&state, state.observers.len());
         result
     };
     wakes.wake_all();
@@ -231,25 +360,23 @@ pub(crate) fn locked<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&WatchSta
 /// After a data path published a change (no lock held): notifies the
 /// observers, if any (see the module docs for why this cannot miss one).
 pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
-    fence(Ordering::SeqCst);
-    if o.watch().watchers.load(Ordering::Relaxed) > 0 {
+    if o.watch().watched_after_publish() {
         update(o, |_| ());
     }
 }
 
 /// Whether any observer is registered on `o` now.
 pub(crate) fn is_watched(o: &(impl Observable + ?Sized)) -> bool {
-    o.watch().watchers.load(Ordering::Acquire) > 0
+    o.watch().word.load(Ordering::Acquire) & COUNT > 0
 }
 
 /// After a handle to `o` was uncounted without the lock: cancels the waits
 /// made through it and publishes the change, taking the lock only if
 /// anybody waits (the module docs say why that cannot miss an observer; a
 /// wait through `handle` registered before the handle left the table, so
-/// it shows in `watchers`).
+/// it shows in the watch word).
 pub(crate) fn handle_closed(o: &(impl Observable + ?Sized), handle: RawHandle) {
-    fence(Ordering::SeqCst);
-    if o.watch().watchers.load(Ordering::Relaxed) > 0 {
+    if o.watch().watched_after_publish() {
         update(o, |locked| locked.cancel(handle));
     }
 }
@@ -259,12 +386,11 @@ pub(crate) fn handle_closed(o: &(impl Observable + ?Sized), handle: RawHandle) {
 ///
 /// The value left the handle table before this is called, under the
 /// bucket's lock; a wait registers under that same lock
-/// (`HandleTable::find_locked`), and announces itself in `watchers` before
-/// releasing it. So a wait through
-/// the value that could need cancelling shows in `watchers` here, and with
-/// none the lock is not taken.
+/// (`HandleTable::find_locked`), and announces itself in the watch word
+/// before releasing it. So a wait through the value that could need
+/// cancelling shows in the word here, and with none the lock is not taken.
 pub(crate) fn cancel(o: &(impl Observable + ?Sized), handle: RawHandle) {
-    if o.watch().watchers.load(Ordering::Acquire) == 0 {
+    if !is_watched(o) {
         return;
     }
     update(o, |locked| locked.cancel(handle));
@@ -314,14 +440,10 @@ pub(crate) fn register(
     let registered = {
         let mut state = watch.state.lock();
         // Announce the observer before reading the state (module docs).
-        watch
-            .watchers
-            .store(state.observers.len() as u32 + 1, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+        watch.announce(&state);
+        o.observing(side);
         let registered = register_locked(o, &mut state, side, request, finish, &mut wakes);
-        watch
-            .watchers
-            .store(state.observers.len() as u32, Ordering::Relaxed);
+        watch.store(&state, state.observers.len());
         registered
     };
     wakes.wake_all();

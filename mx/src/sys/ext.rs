@@ -54,6 +54,19 @@ pub fn handle_count() -> usize {
     table().len()
 }
 
+/// A copy of the descriptor of the shared-memory segment of the socket
+/// `handle` names, once an end of it has been in another process; for
+/// tests that play a hostile peer (they map it and write into it).
+///
+/// # Errors
+/// `BAD_HANDLE`, `WRONG_TYPE`; `BAD_STATE` if the socket was never shared.
+#[cfg(not(loom))]
+pub fn socket_segment(handle: RawHandle) -> Result<std::os::fd::OwnedFd, Status> {
+    table().find::<SocketPair, _>(handle, Rights::NONE, |found| {
+        found.target.segment_fd().ok_or(Status::BAD_STATE)
+    })
+}
+
 /// Objects alive in this process (a socket pair or an eventpair counts as
 /// one), for leak tests. Objects whose last handle was closed are freed
 /// after a grace period (a lookup may still have been using them); this

@@ -25,6 +25,8 @@ mod channel;
 mod event;
 pub mod ext;
 mod handle;
+#[cfg(not(loom))]
+pub mod linux;
 mod object;
 mod port;
 mod property;
@@ -84,6 +86,8 @@ impl<T> From<ErrorWith<T>> for Status {
 
 /// Allocates `object` and gives its one end a handle with `rights`.
 fn add_one(object: Object, rights: Rights) -> Result<RawHandle, Status> {
+    #[cfg(not(loom))]
+    crate::remote::fork::install();
     let object = try_arc(object)?;
     table().add(|| {
         Ok((
@@ -98,6 +102,8 @@ fn add_one(object: Object, rights: Rights) -> Result<RawHandle, Status> {
 
 /// Allocates the peered `object` and gives each end a handle with `rights`.
 fn add_pair(object: Object, rights: Rights) -> Result<(RawHandle, RawHandle), Status> {
+    #[cfg(not(loom))]
+    crate::remote::fork::install();
     let object = try_arc(object)?;
     let a = End {
         object: object.clone(),

@@ -39,7 +39,7 @@ use crate::os;
 pub(crate) const MSG: usize = 64;
 
 /// Every message's bytes after its 8-byte sequence number.
-const FILLER: [u8; MSG] = {
+pub(crate) const FILLER: [u8; MSG] = {
     let mut bytes = [0u8; MSG];
     let mut i = 0;
     while i < MSG {
@@ -50,7 +50,7 @@ const FILLER: [u8; MSG] = {
 };
 
 /// Checks one received message.
-fn check(seq: u64, message: &[u8]) -> Outcome<()> {
+pub(crate) fn check(seq: u64, message: &[u8]) -> Outcome<()> {
     if message.len() != MSG {
         return Err(format!(
             "message {seq} is {} bytes, not {MSG}",
@@ -106,7 +106,7 @@ fn flow(
 }
 
 /// One run over a Magenta datagram socket.
-fn magenta(ctx: &Ctx, count: u64) -> Outcome<f64> {
+pub(crate) fn magenta(ctx: &Ctx, count: u64) -> Outcome<f64> {
     let (a, b) =
         Socket::create(SocketOpts::Datagram).map_err(|s| format!("socket_create: {s:?}"))?;
     flow(

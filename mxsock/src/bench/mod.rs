@@ -19,6 +19,7 @@
 
 mod async_stream;
 mod channel;
+pub(crate) mod cross;
 mod dgram;
 mod fanin;
 mod idle;
@@ -54,6 +55,8 @@ pub(crate) enum Workload {
     Idle,
     /// One thread serving many socket pairs.
     FanIn,
+    /// Stream, datagrams and round trips with the ends in two processes.
+    CrossProcess,
 }
 
 impl Workload {
@@ -69,6 +72,7 @@ impl Workload {
             Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
             Workload::Idle => 2 * (config.idle_reps + 1),
             Workload::FanIn => 3 * timed,
+            Workload::CrossProcess => 9 * timed,
         }
     }
 
@@ -82,11 +86,12 @@ impl Workload {
             Workload::RoundTrip => "round-trip",
             Workload::Idle => "idle",
             Workload::FanIn => "fan-in",
+            Workload::CrossProcess => "cross-process",
         }
     }
 
     /// Every workload.
-    pub(crate) const ALL: [Workload; 7] = [
+    pub(crate) const ALL: [Workload; 8] = [
         Workload::Stream,
         Workload::AsyncStream,
         Workload::Datagram,
@@ -94,6 +99,7 @@ impl Workload {
         Workload::RoundTrip,
         Workload::Idle,
         Workload::FanIn,
+        Workload::CrossProcess,
     ];
 }
 
@@ -422,6 +428,7 @@ pub(crate) fn run(ctx: &Ctx) -> Outcome<Findings> {
             Workload::RoundTrip => rows.extend(rtt::run(ctx, notes, round_trips)?),
             Workload::Idle => rows.extend(idle::run(ctx, notes)?),
             Workload::FanIn => rows.extend(fanin::run(ctx, notes)?),
+            Workload::CrossProcess => rows.extend(cross::run(ctx, notes)?),
         }
         let took = began.elapsed().as_secs_f64();
         ctx.progress.workload_done(workload.name(), took);

@@ -90,7 +90,7 @@ fn transfer(
 }
 
 /// One run over a Magenta stream socket.
-fn magenta(ctx: &Ctx, total: u64) -> Outcome<f64> {
+pub(crate) fn magenta(ctx: &Ctx, total: u64) -> Outcome<f64> {
     let (a, b) = Socket::create(SocketOpts::Stream).map_err(|s| format!("socket_create: {s:?}"))?;
     transfer(
         ctx,
