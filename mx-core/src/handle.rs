@@ -17,8 +17,11 @@
 //! still allowing over a million live handles: a fixed index/generation split
 //! of 31 bits could not do both.
 //!
-//! Buckets are independent: the table in the object layer locks each one on
-//! its own, so handle lookups on different buckets never touch shared state.
+//! Buckets are independent, so handle lookups on different buckets never
+//! touch shared state. [`Bucket`] is the pure form of one, with the policy
+//! ([`next_generation`], [`index_len`], [`grown_capacity`]) as functions;
+//! the object layer's table keeps the same format and policy in
+//! `mx_shm::handles`, laid out so that lookups read it without a lock.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -53,12 +56,38 @@ pub fn encode(bucket: usize, generation: u32) -> RawHandle {
     ((generation << BUCKET_BITS) | bucket as u32) as RawHandle
 }
 
-fn next_generation(g: u32) -> u32 {
+/// The generation a bucket tries after `g`: the next one, skipping 0.
+pub fn next_generation(g: u32) -> u32 {
     if g >= GENERATION_MASK {
         1
     } else {
         g + 1
     }
+}
+
+/// Whether the generation bits of `key` (an entry's stored key, whose low
+/// [`GENERATION_BITS`] bits are its generation) are `generation`.
+pub fn key_is(key: u32, generation: u32) -> bool {
+    key & GENERATION_MASK == generation
+}
+
+/// The generation bits of `key` (0 for none: no handle has generation 0).
+pub fn generation_of(key: u32) -> u32 {
+    key & GENERATION_MASK
+}
+
+/// How many index slots a bucket needs for `live` entries: a power of
+/// two, at least 2, kept at most seven eighths full, so that a lookup
+/// never probes and an insertion soon finds a free generation.
+pub fn index_len(live: usize) -> usize {
+    (live * 8).div_ceil(7).next_power_of_two().max(2)
+}
+
+/// How many entries a bucket that must grow makes room for: the `used`
+/// ones, the `n` wanted, and a quarter of both more (so a bucket costs
+/// little more than its entries).
+pub fn grown_capacity(used: usize, n: usize) -> usize {
+    used + (used + n) / 4 + n
 }
 
 /// What a bucket stores: anything that remembers the generation it was
@@ -159,9 +188,11 @@ impl<T: Slot> Bucket<T> {
             return Err(Status::NO_RESOURCES);
         }
         if self.entries.capacity() < wanted {
-            self.entries.try_reserve_exact(wanted / 4 + n)?;
+            let len = self.entries.len();
+            self.entries
+                .try_reserve_exact(grown_capacity(len, n) - len)?;
         }
-        let index_len = (wanted * 8).div_ceil(7).next_power_of_two().max(2);
+        let index_len = index_len(wanted);
         if self.slots().len() < index_len {
             let mut index = Vec::new();
             index.try_reserve_exact(index_len)?;

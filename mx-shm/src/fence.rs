@@ -4,7 +4,12 @@
 //! then load the other's: a data path publishes a write and then looks for
 //! waiters, while a waiter announces itself and then looks for data; a
 //! gate's owner marks itself busy and then looks for a revocation, while a
-//! revoker marks the revocation and then looks at `busy`. Without a full
+//! revoker marks the revocation and then looks at `busy`; a handle lookup
+//! marks its thread's record and then reads the bucket, while a reclaimer
+//! unlinks what it will free and then looks at the records ([`crate::rcu`]);
+//! a writer that would free at once unlinks and then counts the threads
+//! holding a record, while a thread claiming its record counts itself and
+//! then reads (`rcu::alone`; the claim is the rare side). Without a full
 //! fence between the store and the load on *both* sides, each may miss the
 //! other's store (x86 lets a load pass an earlier store; the C++ model lets
 //! much more), and a wake-up or a revocation is lost.

@@ -25,12 +25,15 @@
 //! The busy flag is the thread's, not the gate's: a thread that read
 //! "owner = me" just before a revocation, and stores its busy mark late,
 //! marks only itself, never the gate's next owner. Records live in a static
-//! pool of 4,096 and a gate names its owner by index (a thread that exits
-//! hands its record to the next new thread, which inherits any bias it
+//! pool indexed by the thread's index (the crate's `thread` module hands
+//! out 4,096), and a gate names its owner by that index (a thread that
+//! exits hands its index to the next new thread, which inherits any bias it
 //! held; threads beyond the pool's size always take the mutex), so claiming
-//! a record never allocates and naming one needs no pointer. A revoker
-//! waits until the owner is inside no gate at all; nobody blocks while
-//! inside a gate (a pass only wraps copies), so that wait is short.
+//! a record never allocates and naming one needs no pointer. The read-side
+//! sections of [`crate::rcu`] keep their own records under the same index,
+//! so being in one never looks like being in the other. A revoker waits
+//! until the owner is inside no gate at all; nobody blocks while inside a
+//! gate (a pass only wraps copies), so that wait is short.
 //!
 //! **Passes never nest**: a thread inside one gate enters no other. Were it
 //! to, two threads could each wait, inside a gate, for the other to leave
@@ -48,6 +51,7 @@
 use core::ops::{Deref, DerefMut};
 
 use crate::sync::{AtomicU32, AtomicU64, Mutex, MutexGuard, Ordering, UnsafeCell};
+use crate::thread::RECORDS;
 
 /// No owner yet: the first thread to take the mutex gets the bias.
 const NOBODY: u64 = 0;
@@ -99,15 +103,17 @@ struct Record {
     busy: AtomicU32,
 }
 
-/// How many threads at once can hold a record; any others always enter
-/// through the mutex.
-#[cfg(not(loom))]
-const RECORDS: usize = 4096;
-#[cfg(loom)]
-const RECORDS: usize = 8;
+/// This thread's token: its record's index plus one, never [`NOBODY`] or
+/// [`REVOKED`]; `None` if no record is left for it (or the thread is
+/// exiting and gave its record back). The index is the thread's
+/// ([`crate::thread`]); the record, in this module's own pool, only the
+/// gates use.
+#[inline]
+fn my_token() -> Option<u64> {
+    crate::thread::index().map(|index| index as u64 + 1)
+}
 
-/// All records, in static memory: claiming one never allocates, and a
-/// token is an index, so naming a record needs no pointer.
+/// All records, in static memory, one per thread index.
 #[cfg(not(loom))]
 static POOL: [Record; RECORDS] = [const {
     Record {
@@ -115,82 +121,12 @@ static POOL: [Record; RECORDS] = [const {
     }
 }; RECORDS];
 
-/// Records not held by a thread.
+/// In a child after `fork()`: the record of `index`, whose thread is not in
+/// the child, is inside no gate (so a revoker there does not wait for it,
+/// and the next thread given the index starts outside every gate).
 #[cfg(not(loom))]
-struct Free {
-    /// Records ever handed out: `POOL[..fresh]`.
-    fresh: usize,
-    /// Records given back by threads that exited.
-    returned: [u16; RECORDS],
-    returned_len: usize,
-}
-
-#[cfg(not(loom))]
-static FREE: Mutex<Free> = Mutex::new(Free {
-    fresh: 0,
-    returned: [0; RECORDS],
-    returned_len: 0,
-});
-
-/// A record for this thread, if one is left.
-#[cfg(not(loom))]
-fn claim() -> Option<u16> {
-    let mut free = FREE.lock();
-    if free.returned_len > 0 {
-        free.returned_len -= 1;
-        Some(free.returned[free.returned_len])
-    } else if free.fresh < RECORDS {
-        free.fresh += 1;
-        u16::try_from(free.fresh - 1).ok()
-    } else {
-        None
-    }
-}
-
-/// Holds this thread's record and gives it back when the thread exits; the
-/// next thread inherits any bias it held.
-#[cfg(not(loom))]
-struct Held(Option<u16>);
-
-#[cfg(not(loom))]
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Some(index) = self.0 {
-            let mut free = FREE.lock();
-            // Each index is held once, so there is room for it.
-            let at = free.returned_len;
-            free.returned[at] = index;
-            free.returned_len = at + 1;
-        }
-    }
-}
-
-/// This thread's token: its record's index plus one, never [`NOBODY`] or
-/// [`REVOKED`]; `None` if no record is left for it (or the thread is
-/// exiting and gave its record back).
-fn my_token() -> Option<u64> {
-    #[cfg(not(loom))]
-    {
-        std::thread_local! {
-            static MINE: Held = Held(claim());
-        }
-        let index = MINE.try_with(|held| held.0).ok().flatten()?;
-        Some(u64::from(index) + 1)
-    }
-    #[cfg(loom)]
-    {
-        use loom::sync::atomic::AtomicUsize;
-        loom::thread_local! {
-            static MINE: Option<u16> = {
-                let index = TAKEN.fetch_add(1, Ordering::Relaxed);
-                u16::try_from(index).ok().filter(|&i| usize::from(i) < RECORDS)
-            };
-        }
-        loom::lazy_static! {
-            static ref TAKEN: AtomicUsize = AtomicUsize::new(0);
-        }
-        MINE.with(|index| index.map(|i| u64::from(i) + 1))
-    }
+pub(crate) fn clear_record(index: usize) {
+    POOL[index].busy.store(0, Ordering::Release);
 }
 
 /// The record a token names.

@@ -12,6 +12,13 @@
 //!   with plain stores; used by each side of a pipe.
 //! - [`fence`]: asymmetric fences (`membarrier(2)`): a compiler fence on the
 //!   hot side, a heavy fence on the rare side.
+//! - [`rcu`]: read-side sections (a plain store and a compiler fence) and
+//!   grace periods (a heavy fence and a scan of the threads' records).
+//! - [`handles`]: a bucket of the handle table, looked up inside a read
+//!   section with atomic loads only, changed under a mutex; what it removes
+//!   it reclaims after a grace period.
+//! - `thread`: each thread's index into the per-thread records of the gates
+//!   and of the read sections (separate records, one index).
 //! - `segment` and `shared`: a socket pair in a sealed memory file shared
 //!   with other processes, every word of which a hostile peer may change
 //!   at any time (not under loom: the protocol is the pipe's, with a lock
@@ -30,14 +37,17 @@
 
 pub mod fence;
 pub mod gate;
+pub mod handles;
 pub mod pipe;
 #[cfg(not(loom))]
 pub mod process;
+pub mod rcu;
 #[cfg(not(loom))]
 pub mod segment;
 #[cfg(not(loom))]
 pub mod shared;
 pub mod storage;
 pub mod sync;
+mod thread;
 
 pub use pipe::{Pipe, Reader, Writer, RING_BYTES};

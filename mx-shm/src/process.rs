@@ -11,6 +11,36 @@ use std::sync::OnceLock;
 /// The hook to run in a child after `fork()`.
 static CHILD_HOOK: OnceLock<fn()> = OnceLock::new();
 
+/// Runs in the child of every `fork()`, before the caller's hook (it was
+/// registered first, when the program was loaded): the crate's own
+/// per-thread state forgets the parent's other threads, and the fences
+/// are registered for the child's address space.
+extern "C" fn reset_crate_in_child() {
+    crate::thread::reset_after_fork();
+    crate::fence::reset_after_fork();
+}
+
+/// Runs when the program is loaded, before `main` and before any thread
+/// can claim a per-thread record: registers [`reset_crate_in_child`].
+extern "C" fn register_crate_hook() {
+    // SAFETY: `reset_crate_in_child` is an `extern "C"` function that lives
+    // for the whole program and never unwinds (it only stores to atomics
+    // and allocates, aborting if it cannot); no prepare or parent hook.
+    let _ = unsafe { libc::pthread_atfork(None, None, Some(reset_crate_in_child)) };
+}
+
+#[used]
+#[link_section = ".init_array"]
+static REGISTER_CRATE_HOOK: extern "C" fn() = register_crate_hook;
+
+/// Called where a thread claims its record: refers to the constructor
+/// above, so that the linker keeps it (and its `.init_array` entry)
+/// whenever records are used.
+#[inline]
+pub(crate) fn crate_hook_kept() {
+    core::hint::black_box(&REGISTER_CRATE_HOOK);
+}
+
 extern "C" fn run_child_hook() {
     if let Some(hook) = CHILD_HOOK.get() {
         hook();
@@ -19,7 +49,9 @@ extern "C" fn run_child_hook() {
 
 /// Runs `hook` in the child of every later `fork()` (once registered, for
 /// the rest of the process; only the first hook is kept). The hook runs in
-/// the child's only thread before `fork()` returns there; it may allocate
+/// the child's only thread before `fork()` returns there, after this
+/// crate's own reset (its gates, read sections and fences are usable in
+/// the hook); it may allocate
 /// (glibc makes `malloc` usable there) but must not take locks that other
 /// threads of the parent could have held.
 pub fn at_fork_child(hook: fn()) {

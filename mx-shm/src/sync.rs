@@ -12,7 +12,14 @@
 pub(crate) use core::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+#[cfg(loom)]
+pub use loom::sync::Arc;
+/// The reference-counted pointer of this crate and of `mx`: `triomphe`'s
+/// (no weak count; `try_new` reports allocation failure), or loom's.
+#[cfg(not(loom))]
+pub use triomphe::Arc;
 
 /// A cell for data that a gate or a protocol, not the type system,
 /// guards: std's, or loom's (which checks the accesses) under loom.

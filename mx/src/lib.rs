@@ -35,7 +35,7 @@
 //!            \                    |                    /
 //!             +--------- mx::sys: one fn per mx_* call ---------+
 //!                                 |
-//!        handle table (2,048 buckets)  +  objects (watch lock, observers)
+//!   handle table (2,048 buckets, RCU)  +  objects (watch lock, observers)
 //!                                 |
 //!        mx-core: the rules, pure       mx-shm: the bytes, lock-free
 //! ```
@@ -48,14 +48,18 @@
 //! - [`mx_shm`]: the lock-free parts, written for memory that may be shared
 //!   with another process: a socket direction's byte ring with cached
 //!   indices ([`mx_shm::Pipe`]), the biased gate that serialises each of its
-//!   sides, the fences, and [`storage`] (how bytes are copied in and out).
-//!   With the C ABI, the main place with `unsafe` code (loom-checked).
+//!   sides, the fences, the read-side sections and grace periods of
+//!   [`mx_shm::rcu`], the handle buckets that lookups read without locking
+//!   ([`mx_shm::handles`]), and [`storage`] (how bytes are copied in and
+//!   out). With the C ABI, the main place with `unsafe` code (loom-checked).
 //! - [`sys`]: one function per system call, applying the specification's
 //!   checks in its order. The safe API, the C ABI and the tokio adapter all
 //!   call these: every semantic has one implementation.
 //! - [`api`]: owned handles and typed objects, `std::io` integration.
-//! - Inside: the handle table (2,048 independently locked buckets, so no
-//!   process-wide lock on any path) and the objects (module `object`).
+//! - Inside: the handle table (2,048 buckets, each with its own writers'
+//!   mutex, so no process-wide lock on any path; lookups take none at all:
+//!   no lock, no atomic read-modify-write, no full fence) and the objects
+//!   (module `object`).
 //!
 //! # Principles
 //!
@@ -76,17 +80,25 @@
 //!   and given back when the reading end closes. Every
 //!   allocation that input sizes, or that creates an object, reports
 //!   `NO_MEMORY` instead of aborting; locks never allocate.
-//! - `PEER_CLOSED` follows handle counts, not Rust's `Drop`.
+//! - `PEER_CLOSED` follows handle counts, not Rust's `Drop`. Closing a
+//!   handle does everything a close does at once; only the memory of what
+//!   it named is freed later, after a grace period, since a lookup on
+//!   another thread may still be using it. An operation whose lookup raced
+//!   the close of its end's last handle fails with `BAD_HANDLE` or comes
+//!   before the close.
 //!
 //! # Lock order
 //!
-//! handle-table bucket (two at once only in index order, by `replace`) →
-//! one pipe side (never two: see `mx_shm::gate`) → object watch lock →
-//! port lock.
+//! handle-table bucket (several at once only in index order: `replace`,
+//! channel writes and reads that move handles) → one pipe side (never two:
+//! see `mx_shm::gate`) → object watch lock → port lock.
 //!
-//! Nothing is acquired in the other direction. Nothing blocks while a bucket
-//! lock is held (waits register under it and park after releasing it), and
-//! wake-ups are delivered with no lock held.
+//! Nothing is acquired in the other direction. A handle lookup holds no
+//! lock, only a read section; writers, and waits registering through a
+//! handle, hold its bucket's mutex. Nothing blocks while a bucket lock is
+//! held or inside a read section (waits register, then park after
+//! leaving), nothing waits for a grace period while holding a lock or
+//! inside a section, and wake-ups are delivered with no lock held.
 //!
 //! # Example
 //!

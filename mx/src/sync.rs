@@ -38,7 +38,7 @@ pub(crate) fn try_arc<T>(value: T) -> Result<Arc<T>, Status> {
     }
 }
 
-pub(crate) use mx_shm::sync::{Mutex, RwLock};
+pub(crate) use mx_shm::sync::Mutex;
 
 /// A value alone on its cache line, so that threads writing neighbouring
 /// values do not take the line from each other.

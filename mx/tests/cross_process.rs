@@ -278,6 +278,85 @@ fn a_forked_child_starts_with_an_empty_table() {
 }
 
 #[test]
+fn a_forked_child_reclaims_though_the_parents_threads_were_looking_up() {
+    // Threads of the parent look handles up (without locks, inside read
+    // sections) while it forks: the child has none of them, and its grace
+    // periods must not wait for them.
+    let (a, b) = sys::socket_create(0).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lookers: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = sys::socket_read(b, 0, Some(&mut [0u8; 1][..]));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    // SAFETY: the child only calls the library and `_exit`; the test
+    // harness's other threads, and the lookers, do not exist in it.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = (|| {
+            let before = sys::ext::live_objects();
+            for _ in 0..300 {
+                let Ok((c, d)) = sys::socket_create(0) else {
+                    return false;
+                };
+                if sys::handle_close(c).is_err() || sys::handle_close(d).is_err() {
+                    return false;
+                }
+            }
+            // A thread of the child's own looks up and exits meanwhile.
+            let Ok((c, d)) = sys::socket_create(0) else {
+                return false;
+            };
+            let looked = std::thread::spawn(move || sys::socket_write(c, 0, &b"x"[..]) == Ok(1))
+                .join()
+                .unwrap_or(false);
+            looked
+                && sys::handle_close(c).is_ok()
+                && sys::handle_close(d).is_ok()
+                && sys::ext::live_objects() == before
+        })();
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    let started = Instant::now();
+    let exited = loop {
+        // SAFETY: polls the child just forked.
+        let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if got == pid {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            // SAFETY: our own child, which we then reap.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for looker in lookers {
+        looker.join().unwrap();
+    }
+    assert!(exited, "the child hung (waiting for the parent's threads?)");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed"
+    );
+    sys::handle_close(a).unwrap();
+    sys::handle_close(b).unwrap();
+}
+
+#[test]
 fn out_of_descriptors_is_no_resources_and_moves_nothing() {
     let (x, y) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,

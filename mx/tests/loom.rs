@@ -293,6 +293,114 @@ fn channel_read_races_writer_close() {
     });
 }
 
+/// A lookup racing the close of what it looks up, the reclamation that
+/// follows (under loom every retirement reclaims at once) and new handles
+/// reusing the slot: the user acts on the right, live object (the lookup
+/// checks the object's sentinel, so a use after free fails the model) or
+/// gets `BAD_HANDLE`.
+#[test]
+fn lookup_racing_close_reclaim_and_reuse() {
+    model(|| {
+        let e = sys::event_create(0).unwrap();
+        let koid = sys::object_get_info_handle_basic(e).unwrap().koid;
+        let user = thread::spawn(move || match sys::object_get_info_handle_basic(e) {
+            Ok(info) => assert_eq!(info.koid, koid),
+            Err(status) => assert_eq!(status, Status::BAD_HANDLE),
+        });
+        sys::handle_close(e).unwrap();
+        // Frees what the close retired, if the close did not already.
+        let _ = sys::ext::live_objects();
+        // Four buckets: one of these reuses the closed handle's slot.
+        let fresh: Vec<_> = (0..4).map(|_| sys::event_create(0).unwrap()).collect();
+        user.join().unwrap();
+        for h in fresh {
+            assert_ne!(h, e);
+            sys::handle_close(h).unwrap();
+        }
+    });
+}
+
+/// A lookup racing `handle_replace`: it sees the old handle with its old
+/// rights, or `BAD_HANDLE`; afterwards only the new value works.
+#[test]
+fn lookup_racing_replace() {
+    model(|| {
+        let e = sys::event_create(0).unwrap();
+        let koid = sys::object_get_info_handle_basic(e).unwrap().koid;
+        let user = thread::spawn(move || match sys::object_get_info_handle_basic(e) {
+            Ok(info) => {
+                assert_eq!(info.koid, koid);
+                assert_eq!(info.rights, Rights::EVENT_DEFAULT);
+            }
+            Err(status) => assert_eq!(status, Status::BAD_HANDLE),
+        });
+        let f = sys::handle_replace(e, Rights::READ).unwrap();
+        user.join().unwrap();
+        assert_eq!(
+            sys::object_get_info_handle_basic(e),
+            Err(Status::BAD_HANDLE)
+        );
+        let info = sys::object_get_info_handle_basic(f).unwrap();
+        assert_eq!((info.koid, info.rights), (koid, Rights::READ));
+        sys::handle_close(f).unwrap();
+        assert_eq!(sys::ext::handle_count(), 0);
+    });
+}
+
+/// A lookup racing the transfer of the handle it looks up in a channel
+/// message: it finds the live object or `BAD_HANDLE`, and the receiver gets
+/// the object.
+#[test]
+fn lookup_racing_transfer() {
+    model(|| {
+        let (a, b) = sys::channel_create(0).unwrap();
+        let e = sys::event_create(0).unwrap();
+        let koid = sys::object_get_info_handle_basic(e).unwrap().koid;
+        let user = thread::spawn(move || match sys::object_get_info_handle_basic(e) {
+            Ok(info) => assert_eq!(info.koid, koid),
+            Err(status) => assert_eq!(status, Status::BAD_HANDLE),
+        });
+        sys::channel_write(a, 0, &b"m"[..], &[e][..]).unwrap();
+        user.join().unwrap();
+        let mut bytes = [0u8; 1];
+        let mut handles = [0i32; 1];
+        assert_eq!(
+            sys::channel_read(b, 0, &mut bytes[..], &mut handles[..]),
+            Ok((1, 1))
+        );
+        assert_eq!(
+            sys::object_get_info_handle_basic(handles[0]).unwrap().koid,
+            koid
+        );
+        for h in [a, b, handles[0]] {
+            sys::handle_close(h).unwrap();
+        }
+        assert_eq!(sys::ext::handle_count(), 0);
+    });
+}
+
+/// A lookup racing a transfer that fails (the peer is closed): the handle
+/// never leaves the table, so the lookup never misses it.
+#[test]
+fn lookup_racing_a_failed_transfer() {
+    model(|| {
+        let (a, b) = sys::channel_create(0).unwrap();
+        sys::handle_close(b).unwrap();
+        let e = sys::event_create(0).unwrap();
+        let user = thread::spawn(move || {
+            sys::object_get_info_handle_basic(e).unwrap();
+        });
+        assert_eq!(
+            sys::channel_write(a, 0, &b"m"[..], &[e][..]),
+            Err(Status::PEER_CLOSED)
+        );
+        user.join().unwrap();
+        sys::handle_close(e).unwrap();
+        sys::handle_close(a).unwrap();
+        assert_eq!(sys::ext::handle_count(), 0);
+    });
+}
+
 trait Raw {
     fn raw(&self) -> mx::RawHandle;
 }

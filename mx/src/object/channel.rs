@@ -151,7 +151,7 @@ pub(crate) struct ChannelPair {
     /// `crate::remote::link`).
     #[cfg(not(loom))]
     link: std::sync::OnceLock<crate::remote::link::Link>,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 /// Why [`ChannelPair::read`] returned no message.
@@ -230,9 +230,21 @@ impl ChannelPair {
     /// uncounts it. The last one closes the end: its queued messages are
     /// destroyed (closing their handles), and the callers waiting on either
     /// end wake (to `CANCELED` on this end, `PEER_CLOSED` on the other).
+    ///
+    /// The last one is uncounted under the watch lock, so that a call made
+    /// under it (`signal_peer`) through a handle of this end whose lookup
+    /// raced the close sees the end open or closed throughout.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
-        let last = self.ends[side.index()].remove_handle();
-        watch::handle_closed(self, handle);
+        let end = &self.ends[side.index()];
+        let last = if end.remove_handle_unless_last() {
+            watch::handle_closed(self, handle);
+            false
+        } else {
+            watch::update(self, |locked| {
+                locked.cancel(handle);
+                end.remove_handle_locked(locked)
+            })
+        };
         if !last {
             return;
         }
@@ -278,9 +290,18 @@ impl ChannelPair {
     ) -> Result<(), Status> {
         #[cfg(not(loom))]
         if let Some(link) = self.link.get() {
+            if !self.end(side).is_open() {
+                // Closed after the lookup found the handle (the link closes
+                // after that, so a signal that passed this goes first).
+                return Err(Status::BAD_HANDLE);
+            }
             return self.signal_linked(link, clear, set);
         }
         watch::update(self, |locked| {
+            if !self.end(side).is_open() {
+                // Closed after the lookup found the handle.
+                return Err(Status::BAD_HANDLE);
+            }
             self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
         })
     }
@@ -290,11 +311,15 @@ impl ChannelPair {
     /// With `caller`, first registers a call on `side` waiting for the reply
     /// to the message's transaction id, in the same step (so no reply can
     /// come before it is registered). The peer being open is checked in
-    /// that step too.
+    /// that step too, and so is `side`: a write whose lookup found its
+    /// handle just before another thread closed the end's last handle
+    /// fails (`BAD_HANDLE`) rather than deliver a message the peer may
+    /// already have seen `PEER_CLOSED` without (the peer's read looks at
+    /// this end's state before it takes its inbox lock, where this looks).
     ///
     /// # Errors
-    /// `PEER_CLOSED`, `NO_MEMORY`; the message is handed back (by value: a
-    /// failing path must not allocate, so it is not boxed).
+    /// `BAD_HANDLE`, `PEER_CLOSED`, `NO_MEMORY`; the message is handed back
+    /// (by value: a failing path must not allocate, so it is not boxed).
     #[allow(clippy::result_large_err)]
     pub(crate) fn send(
         &self,
@@ -309,10 +334,15 @@ impl ChannelPair {
         // cannot deadlock).
         let call = match caller {
             Some((id, waker)) => {
-                let added = self.queues[side.index()]
-                    .inbox
-                    .lock()
-                    .add_caller(id, txid, waker);
+                let added = {
+                    let mut inbox = self.queues[side.index()].inbox.lock();
+                    // The last close wakes the callers under this lock.
+                    if self.end(side).is_open() {
+                        inbox.add_caller(id, txid, waker)
+                    } else {
+                        Err(Status::BAD_HANDLE)
+                    }
+                };
                 if let Err(status) = added {
                     return Err((status, message));
                 }
@@ -329,7 +359,14 @@ impl ChannelPair {
             #[cfg(not(loom))]
             if let Some(link) = self.link.get() {
                 drop(inbox);
-                let sent = self.send_linked(link, message);
+                // The last close of this end closes the link after it is
+                // uncounted: a write that finds the end open and then the
+                // link open goes out before the hang-up.
+                let sent = if self.end(side).is_open() {
+                    self.send_linked(link, message)
+                } else {
+                    Err((Status::BAD_HANDLE, message))
+                };
                 if sent.is_err() {
                     if let Some(id) = call {
                         self.queues[side.index()].inbox.lock().remove_caller(id);
@@ -337,7 +374,9 @@ impl ChannelPair {
                 }
                 return sent;
             }
-            if !self.end(peer).is_open() {
+            if !self.end(side).is_open() {
+                Err((Status::BAD_HANDLE, message))
+            } else if !self.end(peer).is_open() {
                 Err((Status::PEER_CLOSED, message))
             } else if let Err(status) = inbox.reserve() {
                 Err((status, message))
@@ -384,7 +423,7 @@ impl ChannelPair {
         side: Side,
         room: (usize, usize),
         may_discard: bool,
-        slots: Option<&mut Slots<'_>>,
+        slots: Option<&mut Slots<'_, '_>>,
     ) -> Result<Message, ReadError> {
         let queue = &self.queues[side.index()];
         let result = {
@@ -397,7 +436,10 @@ impl ChannelPair {
                 let peer_open = self.end(side.peer()).is_open();
                 queue.inbox.lock().swap_messages(&mut stash);
                 if stash.is_empty() {
-                    let status = if peer_open {
+                    let status = if !self.end(side).is_open() {
+                        // Closed after the lookup found the handle.
+                        Status::BAD_HANDLE
+                    } else if peer_open {
                         Status::SHOULD_WAIT
                     } else {
                         Status::PEER_CLOSED

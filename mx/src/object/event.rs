@@ -86,7 +86,7 @@ pub(crate) struct Event {
     watch: Watch,
     /// Its cookie.
     cookie: Cookies<1>,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 impl Event {
@@ -153,7 +153,7 @@ pub(crate) struct EventPair {
     watch: Watch,
     /// Each end's cookie.
     cookies: Cookies<2>,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 impl EventPair {

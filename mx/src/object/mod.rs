@@ -165,6 +165,18 @@ impl Object {
         }
     }
 
+    /// Under loom, checks that the object was not freed (lookups call this
+    /// before using what they found).
+    pub(crate) fn check_live(&self) {
+        match self {
+            Object::Socket(o) => o._live.check(),
+            Object::Event(o) => o._live.check(),
+            Object::EventPair(o) => o._live.check(),
+            Object::Port(o) => o._live.check(),
+            Object::Channel(o) => o._live.check(),
+        }
+    }
+
     /// The object as something to wait on, if it is one.
     pub(crate) fn observable(&self) -> Option<&(dyn Observable + 'static)> {
         match self {
@@ -307,13 +319,21 @@ impl Object {
 }
 
 /// Counts live objects for leak tests: one lives inside every object.
+/// Under loom it also holds a sentinel that lookups check, so that a model
+/// in which an object is used after it was freed fails.
 #[derive(Debug)]
-pub(crate) struct Live(());
+pub(crate) struct Live(mx_shm::rcu::Sentinel);
 
 impl Live {
     pub(crate) fn new() -> Live {
         counters::object_born();
-        Live(())
+        Live(mx_shm::rcu::Sentinel::new())
+    }
+
+    /// Under loom, checks that the object is still alive (see
+    /// [`mx_shm::rcu::Sentinel`]).
+    pub(crate) fn check(&self) {
+        self.0.check();
     }
 }
 

@@ -40,7 +40,7 @@ pub(crate) struct Port {
     koid: Koid,
     /// The queue, its waiting threads, its registrations and handle count.
     state: Mutex<PortState>,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 #[derive(Debug)]
@@ -193,11 +193,15 @@ impl Port {
     /// `mx_port_queue` after the handle checks: queues a user packet.
     ///
     /// # Errors
-    /// `NO_MEMORY`.
+    /// `NO_MEMORY`; `BAD_HANDLE` if the port's last handle was closed after
+    /// the lookup (its queue is gone).
     pub(crate) fn queue(&self, packet: PortPacket) -> Result<(), Status> {
         let mut wakes = WakeList::default();
         let queued = {
             let mut state = self.state.lock();
+            if state.handles == 0 {
+                return Err(Status::BAD_HANDLE);
+            }
             Port::push(&mut state, Queued::Packet(packet, None), &mut wakes)
         };
         wakes.wake_all();
@@ -206,7 +210,7 @@ impl Port {
 
     /// `mx_port_wait`, first step: takes a queued packet; or, if `waiter`
     /// is given, registers it (through `handle`) to be handed the next one.
-    /// Callers run this under the handle's table lock, so that closing the
+    /// Callers run this under the handle's bucket lock, so that closing the
     /// handle either comes first or sees the waiter.
     ///
     /// # Errors

@@ -10,12 +10,19 @@
 //! - A read enters its pipe's reader side and mirrors that.
 //! - Half-close takes the writer side too, so it is ordered after any write
 //!   in flight through the same end: the peer sees every byte written before
-//!   the half-close, then `PEER_CLOSED`.
+//!   the half-close, then `PEER_CLOSED`. So does closing an end's last
+//!   handle (handle lookups take no lock, so a write through a handle may
+//!   still be in flight when another thread closes it): a write checks
+//!   inside the writer side that its end still has a handle, and fails with
+//!   `BAD_HANDLE` once it has none.
 //! - Handle counts, half-close and user signals change under the watch lock
 //!   ([`watch::update`]); the data paths only read them.
 //!
 //! The pipes (two cache-line-padded halves each) are allocated on first
-//! use: an unused pair is one small allocation.
+//! use: an unused pair is one small allocation. The allocation is published
+//! under the watch lock while the allocating end is open, and the last
+//! close looks at the pipes under that lock, so it either finds them (and
+//! takes their writer side) or knows no write can start.
 //!
 //! # In shared memory
 //!
@@ -59,7 +66,7 @@ pub(crate) struct SocketPair {
     watch: Watch,
     /// The inboxes of end A and end B, allocated on first use.
     pipes: Pipes,
-    _live: Live,
+    pub(super) _live: Live,
 }
 
 /// A handle count that means "moved to the shared segment".
@@ -105,14 +112,15 @@ impl Pipes {
         self.0.get().map(|pipes| &**pipes)
     }
 
-    fn get_or_alloc(&self) -> Result<&Backing, Status> {
-        if self.0.get().is_none() {
-            let pipes =
-                triomphe::Arc::try_new(Backing::default()).map_err(|_| Status::NO_MEMORY)?;
-            // If another thread got there first, ours is dropped.
-            let _ = self.0.set(pipes);
-        }
-        self.get().ok_or(Status::INTERNAL)
+    /// A new backing, for [`Pipes::set`].
+    fn alloc() -> Result<triomphe::Arc<Backing>, Status> {
+        triomphe::Arc::try_new(Backing::default()).map_err(|_| Status::NO_MEMORY)
+    }
+
+    /// Publishes `backing` (if another thread got there first, it is
+    /// dropped).
+    fn set(&self, backing: triomphe::Arc<Backing>) {
+        let _ = self.0.set(backing);
     }
 }
 
@@ -127,9 +135,11 @@ impl Pipes {
         Some(&self.0)
     }
 
-    fn get_or_alloc(&self) -> Result<&Backing, Status> {
-        Ok(&self.0)
+    fn alloc() -> Result<(), Status> {
+        Ok(())
     }
+
+    fn set(&self, _pipes: ()) {}
 }
 
 /// A writer side, local or shared, as the write rules use it.
@@ -253,6 +263,28 @@ impl SocketPair {
         }
     }
 
+    /// The pipes, allocated for a first write or half-close from `side`
+    /// (see the module docs: published under the watch lock, and only
+    /// while `side` is open), or for a move into a segment (`None`: the
+    /// handle being sent keeps its end open).
+    ///
+    /// # Errors
+    /// `NO_MEMORY`, `BAD_HANDLE` (`side` has no handle left).
+    fn pipes_for(&self, side: Option<Side>) -> Result<&Backing, Status> {
+        if let Some(pipes) = self.pipes.get() {
+            return Ok(pipes);
+        }
+        let fresh = Pipes::alloc()?;
+        watch::locked(self, |_| {
+            if side.is_some_and(|side| !self.end(side).is_open()) {
+                return Err(Status::BAD_HANDLE);
+            }
+            self.pipes.set(fresh);
+            Ok(())
+        })?;
+        self.pipes.get().ok_or(Status::INTERNAL)
+    }
+
     /// Counts a new handle to `side`.
     pub(crate) fn add_handle(&self, side: Side) -> Result<(), Status> {
         #[cfg(not(loom))]
@@ -286,6 +318,12 @@ impl SocketPair {
 
     /// The handle `handle` to `side` was closed: cancels its waits and
     /// uncounts it; the last one drops what `side` had to read.
+    ///
+    /// The last one is uncounted inside the writer side of `side`'s
+    /// outgoing pipe and under the watch lock: a write through `side` still
+    /// in flight (its lookup found the handle before it was closed)
+    /// finishes first, so the peer reads it before `PEER_CLOSED`, or finds
+    /// the end closed and fails.
     pub(crate) fn close_handle(&self, side: Side, handle: RawHandle) {
         #[cfg(not(loom))]
         loop {
@@ -294,30 +332,81 @@ impl SocketPair {
                 self.uncount_shared(shared, side);
                 return;
             }
+            // Not the last: nothing to order against.
             let removed = self.ends[side.index()].update(|end| match end.handles {
                 FROZEN => Err(Status::UNAVAILABLE),
+                0 | 1 => Err(Status::SHOULD_WAIT),
                 handles => {
-                    end.handles = handles.saturating_sub(1);
-                    Ok(end.handles == 0)
+                    end.handles = handles - 1;
+                    Ok(())
                 }
             });
             match removed {
-                Err(_) => crate::sync::yield_now(),
-                Ok(last) => {
-                    self.closed_local(side, handle, last);
+                Ok(()) => {
+                    watch::handle_closed(self, handle);
                     return;
+                }
+                // Moving into a segment right now: it is about to be
+                // published.
+                Err(Status::UNAVAILABLE) => crate::sync::yield_now(),
+                Err(_) => {
+                    if let Some(last) = self.close_last(side, handle) {
+                        self.closed_local(side, last);
+                        return;
+                    }
+                    // Moved into a segment meanwhile.
+                    crate::sync::yield_now();
                 }
             }
         }
         #[cfg(loom)]
         {
-            let last = self.ends[side.index()].remove_handle();
-            self.closed_local(side, handle, last);
+            let end = &self.ends[side.index()];
+            if end.remove_handle_unless_last() {
+                watch::handle_closed(self, handle);
+                return;
+            }
+            if let Some(last) = self.close_last(side, handle) {
+                self.closed_local(side, last);
+            }
         }
     }
 
-    fn closed_local(&self, side: Side, handle: RawHandle, last: bool) {
-        watch::handle_closed(self, handle);
+    /// Uncounts what may be `side`'s last handle inside the writer side of
+    /// its outgoing pipe and under the watch lock (see `close_handle`);
+    /// returns whether it was the last, or `None` if the pair moved into a
+    /// segment meanwhile (nothing is uncounted then).
+    fn close_last(&self, side: Side, handle: RawHandle) -> Option<bool> {
+        let end = &self.ends[side.index()];
+        loop {
+            let pipes = self.pipes.get();
+            #[cfg(not(loom))]
+            if pipes.is_some_and(|pipes| pipes.shared.get().is_some()) {
+                return None;
+            }
+            let writer = pipes.map(|pipes| pipes.local[side.peer().index()].writer());
+            let done = watch::update(self, |locked| {
+                if pipes.is_none() && self.pipes.get().is_some() {
+                    // A first write allocated them meanwhile: take their
+                    // writer side first.
+                    return None;
+                }
+                #[cfg(not(loom))]
+                if end.get().handles == FROZEN {
+                    return Some(None);
+                }
+                locked.cancel(handle);
+                Some(Some(end.remove_handle_locked(locked)))
+            });
+            drop(writer);
+            if let Some(done) = done {
+                return done;
+            }
+        }
+    }
+
+    /// After a local close: the last one drops what `side` had to read.
+    fn closed_local(&self, side: Side, last: bool) {
         if last {
             if let Some(pipes) = self.pipes.get() {
                 pipes.local[side.index()].clear();
@@ -342,7 +431,8 @@ impl SocketPair {
         })
     }
 
-    /// `mx_object_signal_peer` from `side`.
+    /// `mx_object_signal_peer` from `side` (`BAD_HANDLE` if `side`'s last
+    /// handle was closed meanwhile: the last close is under the same lock).
     pub(crate) fn signal_peer(
         &self,
         side: Side,
@@ -359,6 +449,9 @@ impl SocketPair {
             #[cfg(not(loom))]
             if let Some(shared) = self.shared() {
                 return shared.update_end(side.peer(), |end| rules::signal_peer(end, clear, set));
+            }
+            if !self.end(side).is_open() {
+                return Err(Status::BAD_HANDLE);
             }
             self.ends[side.peer().index()].signal_as_peer(locked, clear, set)
         })
@@ -389,7 +482,8 @@ impl SocketPair {
     /// `mx_socket_write` (options 0) from `side`, after the handle checks.
     ///
     /// # Errors
-    /// As [`rules::write_amount`], and `NO_MEMORY`.
+    /// As [`rules::write_amount`], `NO_MEMORY`, and `BAD_HANDLE` if the
+    /// end's last handle was closed after the lookup.
     pub(crate) fn write(&self, side: Side, src: &(impl Source + ?Sized)) -> Result<usize, Status> {
         let len = src.len();
         let pipes = match self.pipes.get() {
@@ -406,7 +500,7 @@ impl SocketPair {
                 if n == 0 {
                     return Ok(0);
                 }
-                self.pipes.get_or_alloc()?
+                self.pipes_for(Some(side))?
             }
         };
         #[cfg(not(loom))]
@@ -424,6 +518,11 @@ impl SocketPair {
             self.ends[side.index()].get(),
             self.ends[side.peer().index()].get(),
         );
+        if !this.is_open() {
+            // Closed after the lookup found the handle (the last close
+            // takes this writer side: see `close_handle`).
+            return Err(Status::BAD_HANDLE);
+        }
         let n = self.write_with(&mut writer, this, peer, src)?;
         drop(writer);
         if n > 0 {
@@ -435,13 +534,14 @@ impl SocketPair {
     /// `mx_socket_write` with `MX_SOCKET_HALF_CLOSE` from `side`.
     ///
     /// # Errors
-    /// `PEER_CLOSED`, `NO_MEMORY`.
+    /// `PEER_CLOSED`, `NO_MEMORY`, `BAD_HANDLE` (the end's last handle was
+    /// closed after the lookup).
     pub(crate) fn half_close(&self, side: Side) -> Result<(), Status> {
         if self.end(side).write_shut {
             return Ok(());
         }
         // Writes in flight through this end finish first.
-        let pipes = self.pipes.get_or_alloc()?;
+        let pipes = self.pipes_for(Some(side))?;
         #[cfg(not(loom))]
         if let Some(shared) = pipes.shared.get() {
             return self.half_close_shared(shared, side);
@@ -454,15 +554,30 @@ impl SocketPair {
         }
         let peer = self.ends[side.peer().index()].get();
         watch::update(self, |locked| {
-            self.ends[side.index()].modify(locked, |this| rules::half_close(this, peer))
+            self.ends[side.index()].modify(locked, |this| {
+                if !this.is_open() {
+                    return Err(Status::BAD_HANDLE);
+                }
+                rules::half_close(this, peer)
+            })
         })
     }
 
-    /// The rules of a read, on either kind of reader side.
+    /// Why a read at `side` finds nothing: `BAD_HANDLE` if `side`'s last
+    /// handle was closed after the lookup, else as [`rules::read_empty`].
+    fn nothing_to_read(&self, side: Side) -> Status {
+        if !self.end(side).is_open() {
+            return Status::BAD_HANDLE;
+        }
+        rules::read_empty(self.end(side.peer()))
+    }
+
+    /// The rules of a read, on either kind of reader side (`empty`: why
+    /// there is nothing to read, when the queue is empty).
     fn read_with(
         &self,
         reader: &mut impl ReadSide,
-        peer: impl Fn() -> End,
+        empty: impl Fn() -> Status,
         dst: &mut (impl Sink + ?Sized),
     ) -> Result<usize, Status> {
         let size = dst.len();
@@ -473,7 +588,7 @@ impl SocketPair {
             queued = reader.queued(true)?;
         }
         if queued.payload == 0 {
-            let status = rules::read_empty(peer());
+            let status = empty();
             if status != Status::PEER_CLOSED {
                 return Err(status);
             }
@@ -511,13 +626,14 @@ impl SocketPair {
     ///
     /// # Errors
     /// `INVALID_ARGS` (over 32 bits), `PEER_CLOSED`, `SHOULD_WAIT`, the
-    /// sink's fault.
+    /// sink's fault; `BAD_HANDLE` if nothing is queued and the end's last
+    /// handle was closed after the lookup.
     pub(crate) fn read(&self, side: Side, dst: &mut (impl Sink + ?Sized)) -> Result<usize, Status> {
         if u32::try_from(dst.len()).is_err() {
             return Err(Status::INVALID_ARGS);
         }
         let Some(pipes) = self.pipes.get() else {
-            return Err(rules::read_empty(self.end(side.peer())));
+            return Err(self.nothing_to_read(side));
         };
         #[cfg(not(loom))]
         if let Some(shared) = pipes.shared.get() {
@@ -529,7 +645,7 @@ impl SocketPair {
             drop(reader);
             return self.read_shared(shared, side, dst);
         }
-        let n = self.read_with(&mut reader, || self.ends[side.peer().index()].get(), dst)?;
+        let n = self.read_with(&mut reader, || self.nothing_to_read(side), dst)?;
         drop(reader);
         watch::data_changed(self);
         Ok(n)
@@ -849,7 +965,11 @@ impl SocketPair {
             inner: reader,
             violation: None,
         };
-        let result = self.read_with(&mut reader, || shared.end(side.peer(), false), dst);
+        let result = self.read_with(
+            &mut reader,
+            || rules::read_empty(shared.end(side.peer(), false)),
+            dst,
+        );
         let violation = reader.violation;
         drop(reader);
         if let Some(violation) = violation {
@@ -971,7 +1091,7 @@ impl SocketPair {
         object: &crate::sync::Arc<super::Object>,
     ) -> Result<&Shared, Status> {
         use mx_shm::shared::{SharedSocket, SlotState, CLOSED, WRITE_SHUT};
-        let backing = self.pipes.get_or_alloc()?;
+        let backing = self.pipes_for(None)?;
         if let Some(shared) = backing.shared.get() {
             return Ok(shared);
         }
@@ -1166,7 +1286,8 @@ impl SocketPair {
             pipes: Pipes::default(),
             _live: Live::new(),
         };
-        pair.pipes.get_or_alloc().map_err(|_| "out of memory")?;
+        // Nobody else can reach the pair yet.
+        pair.pipes.set(Pipes::alloc().map_err(|_| "out of memory")?);
         let object =
             crate::sync::try_arc(super::Object::Socket(pair)).map_err(|_| "out of memory")?;
         let super::Object::Socket(pair) = &*object else {

@@ -170,6 +170,26 @@ impl<T: Pack> Packed<T> {
         self.modify(locked, |state| state.signal_as_peer(clear, set))
     }
 
+    /// Uncounts a handle unless it is the last one (the caller then
+    /// publishes: `watch::handle_closed`); returns whether it did. The last
+    /// one goes through [`Packed::remove_handle_locked`].
+    pub(crate) fn remove_handle_unless_last(&self) -> bool {
+        self.update(|state| match state.handles() {
+            0 | 1 => Err(Status::SHOULD_WAIT),
+            handles => {
+                *handles -= 1;
+                Ok(())
+            }
+        })
+        .is_ok()
+    }
+
+    /// Uncounts a handle under the watch lock; returns whether it was the
+    /// last (a duplicate made meanwhile may have added one).
+    pub(crate) fn remove_handle_locked(&self, _locked: &WatchState) -> bool {
+        self.remove_handle()
+    }
+
     /// Uncounts a handle, without the watch lock (the caller then
     /// publishes: `watch::handle_closed`); returns whether it was the last.
     pub(crate) fn remove_handle(&self) -> bool {

@@ -190,9 +190,10 @@ pub(crate) fn park_until(parker: &Parker, deadline: Time) -> bool {
 /// `mx_object_wait_one`: see [`crate::sys::object_wait_one`].
 ///
 /// The handle is looked up to read the signals (once, then at each poll of
-/// the spin: a lookup through the handle touches no cache line the peer
-/// uses), then once more to register, so that a concurrent close either
-/// comes first (the wait reports `CANCELED`) or sees the observer.
+/// the spin: a lookup through the handle writes no shared cache line and
+/// touches none the peer uses), then once more, under its bucket's lock, to
+/// register, so that a concurrent close either comes first (the wait
+/// reports `CANCELED`) or sees the observer.
 pub(crate) fn wait_one(
     handle: RawHandle,
     signals: Signals,
@@ -259,8 +260,8 @@ pub(crate) fn wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
     .map_err(Status::from)
 }
 
-/// Registers a thread observer through `handle` (under the table lock, so a
-/// concurrent close either sees it or comes first), parks, and reports.
+/// Registers a thread observer through `handle` (under its bucket's lock, so
+/// a concurrent close either sees it or comes first), parks, and reports.
 /// `last_seen` is what the caller saw before, reported if the handle turns
 /// out to be closed already.
 fn wait_registered<K: Kind>(
@@ -281,7 +282,7 @@ where
         repeating: false,
         kind: Waiting::Thread(parker.clone()),
     };
-    let registered = table().find::<K, _>(handle, rights, |found| {
+    let registered = table().find_locked::<K, _>(handle, rights, |found| {
         let observed = watch::observe(found.target, found.side, request)?;
         Ok((observed, found.end()))
     });
@@ -339,7 +340,8 @@ pub(crate) fn wait_many(items: &mut [WaitItem], deadline: Time) -> Result<(), St
             repeating: false,
             kind: Waiting::Thread(parker.clone()),
         };
-        let result = table().find::<Waitable, _>(item.handle, Rights::READ, |found| {
+        // Under the handle's lock, as for `wait_one`.
+        let result = table().find_locked::<Waitable, _>(item.handle, Rights::READ, |found| {
             Ok((
                 found.end(),
                 watch::observe(found.target, found.side, request)?,

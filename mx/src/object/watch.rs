@@ -350,6 +350,13 @@ pub(crate) fn update<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&mut Watc
     result
 }
 
+/// Runs `f` under `o`'s watch lock, publishing nothing (for a check that
+/// must not race a slow change, such as a socket's first write allocating
+/// its pipes while its end is being closed).
+pub(crate) fn locked<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&WatchState) -> R) -> R {
+    f(&o.watch().state.lock())
+}
+
 /// After a data path published a change (no lock held): notifies the
 /// observers, if any (see the module docs for why this cannot miss one).
 pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
@@ -378,10 +385,10 @@ pub(crate) fn handle_closed(o: &(impl Observable + ?Sized), handle: RawHandle) {
 /// (it was replaced, or sent in a message).
 ///
 /// The value left the handle table before this is called, under the
-/// bucket's write lock; a wait registers under that bucket's read lock, and
-/// announces itself in the watch word before releasing it. So a wait
-/// through the value that could need cancelling shows in the word here, and
-/// with none the lock is not taken.
+/// bucket's lock; a wait registers under that same lock
+/// (`HandleTable::find_locked`), and announces itself in the watch word
+/// before releasing it. So a wait through the value that could need
+/// cancelling shows in the word here, and with none the lock is not taken.
 pub(crate) fn cancel(o: &(impl Observable + ?Sized), handle: RawHandle) {
     if !is_watched(o) {
         return;

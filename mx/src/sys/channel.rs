@@ -8,7 +8,7 @@ use mx_shm::storage::{Sink, Source};
 use super::{add_pair, handle_close, ErrorWith};
 use crate::object::channel::{bury, Bytes, CallEnd, CallWaker, Message, ReadError, INLINE_BYTES};
 use crate::object::{ChannelPair, End, Kind, Object};
-use crate::sync::{counters, try_arc, Arc, Parker};
+use crate::sync::{counters, try_arc, Parker};
 use crate::table::{table, Entry, Slots, Transits};
 
 /// `mx_channel_create`—Creates a channel: a connected pair of endpoints
@@ -70,8 +70,9 @@ where
         return Err(Status::INVALID_ARGS);
     }
     if handles.is_empty() {
-        // No handle moves: the lookup's read lock keeps the channel handle
-        // valid while the message goes out.
+        // No handle moves: no lock either. A close of this end racing the
+        // write is ordered by the send itself, which fails (`BAD_HANDLE`)
+        // once the end has no handle left.
         return table().find::<ChannelPair, _>(handle, Rights::WRITE, |found| {
             rules::check_limits(bytes.len(), 0)?;
             let message = Message {
@@ -147,17 +148,17 @@ pub(crate) fn send(
     table().transfer(
         handle,
         &values,
-        |via: &Entry, entry: &Entry| {
-            if Arc::ptr_eq(&entry.object, &via.object) && entry.side() == via.side() {
+        |via: Entry<'_>, entry: Entry<'_>| {
+            if core::ptr::eq(entry.object(), via.object()) && entry.side() == via.side() {
                 Err(Status::NOT_SUPPORTED)
-            } else if !entry.rights.contains(Rights::TRANSFER) {
+            } else if !entry.rights().contains(Rights::TRANSFER) {
                 Err(Status::ACCESS_DENIED)
             } else {
                 Ok(())
             }
         },
-        |via: &Entry, transits: Transits| {
-            let Ok(pair) = ChannelPair::of(&via.object) else {
+        |via: Entry<'_>, transits: Transits| {
+            let Ok(pair) = ChannelPair::of(via.object()) else {
                 return Err((Status::WRONG_TYPE, transits));
             };
             let message = Message {
@@ -209,8 +210,8 @@ where
         READ_MAY_DISCARD => Ok(true),
         _ => Err(Status::NOT_SUPPORTED),
     };
-    // A message without handles is taken under the lookup's read lock; one
-    // with handles needs room in the table, taken in the same step.
+    // A message without handles is taken inside the lookup; one with
+    // handles needs room in the table, taken (locked) in the same step.
     let first = table().find::<ChannelPair, _>(handle, Rights::READ, |found| {
         let may_discard = may_discard()?;
         Ok(found.target.read(found.side, room, may_discard, None))
@@ -258,7 +259,7 @@ where
 /// bytes and the new values.
 fn receive(
     message: Message,
-    slots: &mut Slots<'_>,
+    slots: &mut Slots<'_, '_>,
     mut values: Vec<RawHandle>,
 ) -> (Bytes, Vec<RawHandle>) {
     for transit in message.handles {

@@ -68,8 +68,11 @@ pub fn socket_segment(handle: RawHandle) -> Result<std::os::fd::OwnedFd, Status>
 }
 
 /// Objects alive in this process (a socket pair or an eventpair counts as
-/// one), for leak tests.
+/// one), for leak tests. Objects whose last handle was closed are freed
+/// after a grace period (a lookup may still have been using them); this
+/// first frees every one whose handle was closed before the call.
 pub fn live_objects() -> usize {
+    table().flush();
     counters::live_objects()
 }
 
@@ -125,17 +128,19 @@ pub fn object_wait_waker(
         repeating: false,
         kind: Waiting::Task(waker.clone()),
     };
+    // Under the handle's lock, so that a concurrent close either comes
+    // first or finds the registration and wakes it.
     match wanted {
-        Wanted::Signals(_) => table().find::<Waitable, _>(handle, Rights::READ, |found| {
+        Wanted::Signals(_) => table().find_locked::<Waitable, _>(handle, Rights::READ, |found| {
             register(found.target, found.side, found.end(), request)
         }),
-        Wanted::Room(_) => table().find::<SocketPair, _>(handle, Rights::WRITE, |found| {
+        Wanted::Room(_) => table().find_locked::<SocketPair, _>(handle, Rights::WRITE, |found| {
             register(found.target, found.side, found.end(), request)
         }),
     }
 }
 
-/// Registers a task observer on `target`; runs under the handle's lookup.
+/// Registers a task observer on `target`; runs under the handle's lock.
 fn register(
     target: &(impl Observable + ?Sized),
     side: mx_core::Side,

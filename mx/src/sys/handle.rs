@@ -20,9 +20,9 @@ pub fn handle_close(handle: RawHandle) -> Result<(), Status> {
     if handle == HANDLE_INVALID {
         return Ok(());
     }
-    let entry = table().remove(handle)?;
-    entry.object.close_handle(entry.side(), handle);
-    Ok(())
+    table().remove(handle, |entry| {
+        entry.object().close_handle(entry.side(), handle)
+    })
 }
 
 /// `mx_handle_duplicate`—Makes another handle to the same object.
@@ -56,9 +56,10 @@ pub fn handle_duplicate(handle: RawHandle, rights: Rights) -> Result<RawHandle, 
 /// - `NO_MEMORY`, `NO_RESOURCES`.
 #[doc(alias = "mx_handle_replace")]
 pub fn handle_replace(handle: RawHandle, rights: Rights) -> Result<RawHandle, Status> {
-    let (new, old) = table().replace(handle, |entry| {
-        Ok((entry.end(), entry.rights.derive(rights)?))
-    })?;
-    old.object.cancel_handle(handle);
+    let (new, ()) = table().replace(
+        handle,
+        |entry| Ok((entry.end(), entry.rights().derive(rights)?)),
+        |old| old.object().cancel_handle(handle),
+    )?;
     Ok(new)
 }

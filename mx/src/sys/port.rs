@@ -70,9 +70,9 @@ pub fn port_wait(handle: RawHandle, deadline: Time, size: usize) -> Result<PortP
     }
     let parker = try_arc(Parker::new())?;
     let id = counters::observer_id();
-    // Registered under the handle's lookup, so that a concurrent close
+    // Registered under the handle's lock, so that a concurrent close
     // either comes first or sees the waiter.
-    match table().find::<Port, _>(handle, Rights::READ, |found| {
+    match table().find_locked::<Port, _>(handle, Rights::READ, |found| {
         found.target.take(handle, Some((id, &parker)))
     }) {
         Ok(Some(packet)) => Ok(packet),
@@ -129,7 +129,9 @@ pub fn object_wait_async(
 ) -> Result<(), Status> {
     let port: Arc<Port> =
         table().find::<Port, _>(port, Rights::WRITE, |found| Ok(found.target.clone()))?;
-    table().find::<Waitable, _>(handle, Rights::READ, |found| {
+    // Registered under the handle's lock, so that a concurrent close either
+    // comes first or finds the wait and removes it.
+    table().find_locked::<Waitable, _>(handle, Rights::READ, |found| {
         let repeating = match options {
             WAIT_ASYNC_ONCE => false,
             WAIT_ASYNC_REPEATING => true,
