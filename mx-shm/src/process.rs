@@ -25,7 +25,7 @@ extern "C" fn reset_crate_in_child() {
 extern "C" fn register_crate_hook() {
     // SAFETY: `reset_crate_in_child` is an `extern "C"` function that lives
     // for the whole program and never unwinds (it only stores to atomics
-    // and allocates, aborting if it cannot); no prepare or parent hook.
+    // and tries one allocation, which may fail); no prepare or parent hook.
     let _ = unsafe { libc::pthread_atfork(None, None, Some(reset_crate_in_child)) };
 }
 

@@ -64,6 +64,9 @@ mod pool {
     pub(super) static EVER: AtomicUsize = AtomicUsize::new(0);
 
     pub(super) fn claim() -> Option<u16> {
+        if NO_POOL.load(Ordering::Relaxed) {
+            return None;
+        }
         let mut free = free().lock();
         let index = if free.returned_len > 0 {
             free.returned_len -= 1;
@@ -80,6 +83,11 @@ mod pool {
     }
 
     pub(super) fn give_back(index: u16) {
+        if NO_POOL.load(Ordering::Relaxed) {
+            // Nowhere safe to put it: it stays counted, so grace periods
+            // keep looking at its (cleared) record, which is harmless.
+            return;
+        }
         let mut free = free().lock();
         // Each index is held once, so there is room for it.
         let at = free.returned_len;
@@ -96,21 +104,50 @@ mod pool {
         EVER.load(Ordering::SeqCst)
     }
 
+    /// Set in a child of `fork()` whose new pool could not be allocated:
+    /// no index is handed out or given back any more (threads use the
+    /// paths for threads without one), since the old pool's lock may be
+    /// held by a thread that is not in the child.
+    #[allow(clippy::disallowed_types)]
+    static NO_POOL: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// A new, empty pool on the heap, or `None` if memory is short (never
+    /// an abort: this runs in a child of `fork()`).
+    fn try_new_pool(fresh: usize) -> Option<Box<Mutex<Free>>> {
+        let layout = std::alloc::Layout::new::<Mutex<Free>>();
+        // SAFETY: the layout is of a sized, non-zero-sized type.
+        let raw = unsafe { std::alloc::alloc(layout) }.cast::<Mutex<Free>>();
+        if raw.is_null() {
+            return None;
+        }
+        // SAFETY: `raw` is a fresh allocation of the global allocator with
+        // the layout of `Mutex<Free>`: writing the value initialises it,
+        // and the box then owns it with that same layout.
+        unsafe {
+            raw.write(Mutex::new(Free {
+                fresh,
+                returned: [0; RECORDS],
+                returned_len: 0,
+            }));
+            Some(Box::from_raw(raw))
+        }
+    }
+
     /// In a child after `fork()`, whose only thread holds `mine` (if any):
     /// every other index handed out so far is free again (its thread is
-    /// not in the child), in a new pool. Allocates; aborts if it cannot
-    /// (the child could otherwise hand out no index safely).
+    /// not in the child), in a new pool. If the pool cannot be allocated,
+    /// the child hands out no more indices ([`NO_POOL`]).
     pub(super) fn reset_after_fork(mine: Option<u16>) {
         let ever = EVER.load(Ordering::SeqCst);
         if ever == 0 {
             // No index was ever handed out: nothing to forget.
             return;
         }
-        let mut free = Box::new(Mutex::new(Free {
-            fresh: ever,
-            returned: [0; RECORDS],
-            returned_len: 0,
-        }));
+        let Some(mut free) = try_new_pool(ever) else {
+            NO_POOL.store(true, Ordering::SeqCst);
+            HELD.store(usize::from(mine.is_some()), Ordering::SeqCst);
+            return;
+        };
         {
             let pool = free.get_mut();
             // Highest first at the back, so that low indices go first.
