@@ -421,7 +421,7 @@ impl<T> Bucket<T> {
         Locked {
             bucket: self,
             meta: self.writer.lock(),
-            retired: false,
+            retired: 0,
         }
     }
 
@@ -486,7 +486,7 @@ impl<T> Bucket<T> {
                     let mut locked = Locked {
                         bucket: self,
                         meta,
-                        retired: false,
+                        retired: 0,
                     };
                     locked.shrink_if_empty(None);
                     Some(locked.has_retired())
@@ -553,9 +553,15 @@ impl<T> Drop for Bucket<T> {
 pub struct Locked<'a, T> {
     bucket: &'a Bucket<T>,
     meta: MutexGuard<'a, Meta<T>>,
-    /// Whether this lock retired something a grace period must pass for.
-    retired: bool,
+    /// What this lock retired that a grace period must pass for, weighed
+    /// (a tombstone 1, an array [`ARRAY_WEIGHT`]).
+    retired: u32,
 }
+
+/// How much a retired array weighs against a tombstone, for a caller's
+/// reclamation policy: an array holds many entries' worth of memory, a
+/// tombstone only keeps one reference alive.
+pub const ARRAY_WEIGHT: u32 = 128;
 
 impl<T> fmt::Debug for Locked<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -600,16 +606,17 @@ impl<'a, T> Locked<'a, T> {
         self.meta.live == 0
     }
 
-    /// Whether this lock retired something that a grace period must pass
-    /// for (the caller should see that the bucket is reclaimed).
-    pub fn retired(&self) -> bool {
+    /// What this lock retired that a grace period must pass for, weighed
+    /// (0: nothing; otherwise the caller should see that the bucket is
+    /// reclaimed): 1 per tombstone, [`ARRAY_WEIGHT`] per array.
+    pub fn retired(&self) -> u32 {
         self.retired
     }
 
     /// Whether the bucket holds retired memory that a grace period must
     /// pass for (retired now or before).
     pub fn has_retired(&self) -> bool {
-        self.retired
+        self.retired != 0
             || self.bucket.dead_made.load(Ordering::Relaxed) != self.meta.dead_reclaimed
             || self.meta.retired.is_some()
     }
@@ -764,7 +771,7 @@ impl<'a, T> Locked<'a, T> {
         self.bucket
             .dead_made
             .store(made.wrapping_add(1), Ordering::Release);
-        self.retired = true;
+        self.retired = self.retired.saturating_add(1);
         let value = match section {
             // SAFETY: the tombstone keeps the reference until a grace period
             // that begins after this lock is released, and `section` began
@@ -820,7 +827,7 @@ impl<'a, T> Locked<'a, T> {
             Ordering::Relaxed,
         );
         self.meta.retired = Some(base);
-        self.retired = true;
+        self.retired = self.retired.saturating_add(ARRAY_WEIGHT);
     }
 }
 
