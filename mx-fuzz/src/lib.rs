@@ -792,3 +792,23 @@ pub fn generated(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Runs `harness` over every input of the seed corpus `fuzz/corpus/<name>`
+/// (for the smoke tests); returns how many there were and the sum of what
+/// the harness returned.
+///
+/// # Panics
+/// If the corpus cannot be read (or the harness panics).
+pub fn over_corpus(name: &str, mut harness: impl FnMut(&[u8]) -> usize) -> (usize, usize) {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(name);
+    let mut seeds = 0;
+    let mut total = 0;
+    for entry in std::fs::read_dir(&corpus).expect("seed corpus") {
+        let data = std::fs::read(entry.expect("corpus entry").path()).expect("corpus file");
+        total += harness(&data);
+        seeds += 1;
+    }
+    (seeds, total)
+}

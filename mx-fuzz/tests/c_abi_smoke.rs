@@ -1,17 +1,9 @@
 //! Runs the C ABI harness over its seed corpus and generated inputs, with
 //! plain pointers (no invalid ones). One test: it counts live objects.
 
-use std::path::Path;
-
 #[test]
 fn c_abi_harness_over_corpus_and_generated_inputs() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/c_abi");
-    let mut seeds = 0;
-    let mut succeeded = 0;
-    for entry in std::fs::read_dir(&corpus).expect("seed corpus") {
-        succeeded += mx_fuzz::c_abi(&std::fs::read(entry.unwrap().path()).unwrap(), false);
-        seeds += 1;
-    }
+    let (seeds, succeeded) = mx_fuzz::over_corpus("c_abi", |data| mx_fuzz::c_abi(data, false));
     assert!(seeds >= 5);
     assert!(
         succeeded >= 8,

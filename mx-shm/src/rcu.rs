@@ -246,6 +246,27 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    /// A thread inside a read section until `leave` is set (returned once
+    /// it is inside), and its handle.
+    fn reader_inside() -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+        let inside = Arc::new(AtomicBool::new(false));
+        let leave = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let (inside, leave) = (inside.clone(), leave.clone());
+            std::thread::spawn(move || {
+                let _section = Section::enter().unwrap();
+                inside.store(true, O::SeqCst);
+                while !leave.load(O::SeqCst) {
+                    std::thread::yield_now();
+                }
+            })
+        };
+        while !inside.load(O::SeqCst) {
+            std::thread::yield_now();
+        }
+        (leave, reader)
+    }
+
     #[test]
     fn sections_nest_and_mark_the_thread() {
         assert!(!in_section());
@@ -262,21 +283,7 @@ mod tests {
 
     #[test]
     fn a_grace_period_waits_for_sections_that_began_before() {
-        let inside = Arc::new(AtomicBool::new(false));
-        let leave = Arc::new(AtomicBool::new(false));
-        let reader = {
-            let (inside, leave) = (inside.clone(), leave.clone());
-            std::thread::spawn(move || {
-                let _section = Section::enter().unwrap();
-                inside.store(true, O::SeqCst);
-                while !leave.load(O::SeqCst) {
-                    std::thread::yield_now();
-                }
-            })
-        };
-        while !inside.load(O::SeqCst) {
-            std::thread::yield_now();
-        }
+        let (leave, reader) = reader_inside();
         let done = Arc::new(AtomicBool::new(false));
         let waiter = {
             let done = done.clone();
@@ -297,21 +304,7 @@ mod tests {
 
     #[test]
     fn a_child_of_fork_waits_for_no_thread_of_the_parent() {
-        let inside = Arc::new(AtomicBool::new(false));
-        let leave = Arc::new(AtomicBool::new(false));
-        let reader = {
-            let (inside, leave) = (inside.clone(), leave.clone());
-            std::thread::spawn(move || {
-                let _section = Section::enter().unwrap();
-                inside.store(true, O::SeqCst);
-                while !leave.load(O::SeqCst) {
-                    std::thread::yield_now();
-                }
-            })
-        };
-        while !inside.load(O::SeqCst) {
-            std::thread::yield_now();
-        }
+        let (leave, reader) = reader_inside();
         // This thread holds a record too.
         drop(Section::enter().unwrap());
         // SAFETY: the child runs only this crate's code (atomics, a
