@@ -190,22 +190,49 @@ fn channel_messages_and_handles_go_to_a_child_and_back() {
 
 #[test]
 fn a_killed_writer_leaves_what_it_wrote_and_peer_closed() {
+    // Killed at a different moment each round: at once, or after a random
+    // amount read (so in or between its writes, inside or outside the
+    // segment's lock). The moments are printed with any failure.
+    let mut x = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut moments = vec![0usize];
+    for _ in 0..5 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        moments.push((x % (8 << 20)) as usize);
+    }
+    for &kill_after in &moments {
+        killed_writer_round(kill_after, &moments);
+    }
+}
+
+/// One round: a child streams the pattern until it is killed, once at
+/// least `kill_after` bytes were read.
+fn killed_writer_round(kill_after: usize, moments: &[usize]) {
     let (a, b) = sys::socket_create(0).unwrap();
     let mut kid = child("write_forever", &[(user(0), b)]);
     let mut buf = vec![0u8; 65536];
     let mut offset = 0usize;
     let mut killed_at = None;
     loop {
+        if offset >= kill_after && killed_at.is_none() {
+            kid.kill().unwrap();
+            killed_at = Some(Instant::now());
+        }
         match sys::socket_read(a, 0, Some(&mut buf[..])) {
             Ok(n) => {
                 for (i, &byte) in buf[..n].iter().enumerate() {
-                    assert_eq!(byte, pattern(offset + i), "byte {}", offset + i);
+                    assert_eq!(
+                        byte,
+                        pattern(offset + i),
+                        "byte {} (moments {moments:?})",
+                        offset + i
+                    );
                 }
                 offset += n;
-                if offset > (4 << 20) && killed_at.is_none() {
-                    kid.kill().unwrap();
-                    killed_at = Some(Instant::now());
-                }
             }
             Err(Status::SHOULD_WAIT) => {
                 let observed = sys::object_wait_one(
@@ -218,14 +245,14 @@ fn a_killed_writer_leaves_what_it_wrote_and_peer_closed() {
                     if observed.contains(Signals::SOCKET_PEER_CLOSED) {
                         assert!(
                             at.elapsed() < Duration::from_millis(1000),
-                            "PEER_CLOSED took {:?}",
+                            "PEER_CLOSED took {:?} (moments {moments:?})",
                             at.elapsed()
                         );
                     }
                 }
             }
             Err(Status::PEER_CLOSED) => break,
-            Err(status) => panic!("read: {status}"),
+            Err(status) => panic!("read: {status} (moments {moments:?})"),
         }
     }
     assert!(killed_at.is_some());
