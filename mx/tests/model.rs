@@ -739,10 +739,198 @@ fn fixed_scenarios() -> Vec<Vec<Op>> {
             size: 131_479,
         },
     ];
+    // Objects 2 and 3, then 4 and 5, are channel ends. The socket ends
+    // travel in messages; closing the channel end holding them (inside a
+    // message queued at the end that receives it) closes them.
+    let channels = vec![
+        ChannelCreate,
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 10,
+            pass: vec![(0, 0)],
+        },
+        // Sent: the value is stale, the end is alive (no PEER_CLOSED at 1).
+        Write {
+            end: 0,
+            handle: 0,
+            len: 1,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 4,
+            handles: 1,
+            options: 0,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 10,
+            handles: 0,
+            options: 0,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 10,
+            handles: 1,
+            options: 2,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 16,
+            handles: 4,
+            options: 0,
+        },
+        Write {
+            end: 0,
+            handle: 0,
+            len: 5,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 16,
+            handles: 4,
+            options: 0,
+        },
+        // The end written to itself; a value twice; too many; too big;
+        // the largest message.
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(2, 0)],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(0, 0), (0, 0)],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(0, 0); 65],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: MAX_MSG_BYTES + 1,
+            pass: vec![],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: MAX_MSG_BYTES,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: MAX_MSG_BYTES,
+            handles: 0,
+            options: 0,
+        },
+        // An empty message is a message.
+        ChannelWrite {
+            end: 3,
+            handle: 0,
+            len: 0,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 0,
+            handles: 0,
+            options: 0,
+        },
+        // Socket end 0 and a duplicate of end 1 in transit: end 1 loses
+        // LAST_HANDLE.
+        Duplicate {
+            end: 1,
+            handle: 0,
+            rights: Rights::SAME_RIGHTS,
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 3,
+            pass: vec![(0, 0), (1, 1)],
+        },
+        ChannelCreate,
+        // Discarded without being read.
+        ChannelWrite {
+            end: 4,
+            handle: 0,
+            len: 20,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 5,
+            handle: 0,
+            bytes: 1,
+            handles: 0,
+            options: 1,
+        },
+        ChannelRead {
+            end: 5,
+            handle: 0,
+            bytes: 100,
+            handles: 0,
+            options: 0,
+        },
+        // End 3, with the sockets queued at it, into a message at 5.
+        ChannelWrite {
+            end: 4,
+            handle: 0,
+            len: 2,
+            pass: vec![(3, 0)],
+        },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 100,
+            handles: 4,
+            options: 0,
+        },
+        // Closing 5 closes 3 (2 sees PEER_CLOSED), whose queue held socket
+        // end 0 (1 sees PEER_CLOSED) and the duplicate (1 regains
+        // LAST_HANDLE).
+        Close { end: 5, handle: 0 },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 100,
+            handles: 4,
+            options: 0,
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 1,
+            pass: vec![(1, 0)],
+        },
+        Read {
+            end: 1,
+            handle: 0,
+            size: 10,
+        },
+        Write {
+            end: 1,
+            handle: 0,
+            len: 10,
+        },
+    ];
     vec![
         fill_and_drain.to_vec(),
         handles.to_vec(),
         read_sees_later_write,
+        channels,
     ]
 }
 
