@@ -3,14 +3,17 @@
 //! [`syscalls`] decodes arbitrary bytes into a sequence of system calls
 //! (through `mx::sys`) on a handful of objects, including stale and made-up
 //! handle values, odd options and sizes around the socket capacity, rights
-//! reductions, half-closes and closes. After every call it checks the
-//! invariants against a small model of what must hold:
+//! reductions, half-closes and closes. Each call is made on the real
+//! objects and on the reference [`model`] of the specification (the one the
+//! model-based property test of `mx` uses too), which must agree:
 //!
-//! - nothing panics, and every status is one the call may return;
-//! - bytes are conserved: each socket end's outstanding byte count equals
-//!   what was written to it minus what was read from it;
-//! - signals match the state (`READABLE`, `WRITABLE`, `PEER_CLOSED`,
-//!   `LAST_HANDLE` on every live socket end);
+//! - nothing panics; creates, socket writes and reads (status, count and
+//!   the bytes read), closes, duplicates and replaces (status and the new
+//!   handle's rights), signals and waits give exactly the model's result;
+//!   the other calls (waiting on many, information, ports) give a status
+//!   the call may return;
+//! - after every call, through one handle with `READ` of each open object,
+//!   its signals (and a socket end's outstanding bytes) are the model's;
 //! - a closed handle value acts on nothing;
 //! - the objects alive are exactly those with handles; at the end, after
 //!   closing everything, none is left.
@@ -28,14 +31,13 @@
 
 mod cabi;
 mod hostile;
+pub mod model;
 
 pub use cabi::c_abi;
 pub use hostile::hostile_peer;
 
-use std::collections::VecDeque;
-
+use model::{Held, Kind, Model, ObjectId, SOCKET_CAPACITY};
 use mx::core::abi::{WaitItem, SOCKET_HALF_CLOSE, WAIT_ASYNC_ONCE, WAIT_ASYNC_REPEATING};
-use mx::core::socket::SOCKET_CAPACITY;
 use mx::storage::{Sink, Source};
 use mx::sys;
 use mx::{RawHandle, Rights, Signals, Status, Time};
@@ -92,24 +94,6 @@ impl Sink for HugeSink {
     }
 }
 
-/// What the model knows of one socket end.
-#[derive(Debug, Default)]
-struct EndModel {
-    /// Live handles to this end.
-    handles: u32,
-    /// Half-closed its writing.
-    shut: bool,
-    /// Payload bytes waiting to be read here (datagram lengths, or one entry
-    /// per write for a stream).
-    queued: VecDeque<usize>,
-}
-
-impl EndModel {
-    fn outstanding(&self) -> usize {
-        self.queued.iter().sum()
-    }
-}
-
 /// The kind of read decoded.
 #[derive(Copy, Clone, Debug)]
 enum Read {
@@ -121,25 +105,11 @@ enum Read {
     Into(usize),
 }
 
-/// What a handle value names, as the model sees it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Named {
-    Socket { pair: usize, side: usize },
-    Other { object: usize },
-}
-
-/// The harness state.
+/// The harness state: the reference model, and every value handed out.
 struct Harness {
-    /// Every handle value handed out, with what it named and its rights,
-    /// and whether it is still live.
-    handles: Vec<(RawHandle, Named, Rights, bool)>,
-    /// Socket pairs: datagram mode and the two ends.
-    pairs: Vec<(bool, [EndModel; 2])>,
-    /// Handle counts of events, eventpair ends and ports, with the object
-    /// each belongs to (the two ends of an eventpair are one object).
-    others: Vec<(u32, usize)>,
-    /// Objects other than socket pairs created so far.
-    groups: usize,
+    model: Model,
+    /// Every handle value handed out (live or not), for picking.
+    handles: Vec<RawHandle>,
     objects_before: usize,
 }
 
@@ -150,56 +120,29 @@ fn expect(what: &str, status: Status, allowed: &[Status]) {
 impl Harness {
     fn new() -> Harness {
         Harness {
+            model: Model::new(),
             handles: Vec::new(),
-            pairs: Vec::new(),
-            others: Vec::new(),
-            groups: 0,
             objects_before: mx::sys::ext::live_objects(),
         }
     }
 
     /// A handle value to use: a known one (maybe closed), or made up.
-    fn pick(&self, input: &mut Input<'_>) -> (RawHandle, Option<usize>) {
+    fn pick(&self, input: &mut Input<'_>) -> RawHandle {
         let b = input.byte().unwrap_or(0);
         if self.handles.is_empty() || b >= 250 {
-            return (
-                match b % 3 {
-                    0 => 0,
-                    1 => -1,
-                    _ => input.u32() as RawHandle,
-                },
-                None,
-            );
+            return match b % 3 {
+                0 => 0,
+                1 => -1,
+                _ => input.u32() as RawHandle,
+            };
         }
-        let i = usize::from(b) % self.handles.len();
-        (self.handles[i].0, Some(i))
+        self.handles[usize::from(b) % self.handles.len()]
     }
 
-    fn live(&self, index: Option<usize>) -> Option<(Named, Rights)> {
-        let (_, named, rights, live) = self.handles[index?];
-        live.then_some((named, rights))
-    }
-
-    fn add(&mut self, handle: RawHandle, named: Named, rights: Rights) {
-        self.handles.push((handle, named, rights, true));
-    }
-
-    fn end(&mut self, pair: usize, side: usize) -> &mut EndModel {
-        &mut self.pairs[pair].1[side]
-    }
-
-    fn count(&mut self, named: Named, delta: i32) {
-        let count = match named {
-            Named::Socket { pair, side } => &mut self.end(pair, side).handles,
-            Named::Other { object } => &mut self.others[object].0,
-        };
-        *count = count.checked_add_signed(delta).expect("handle count");
-        if let Named::Socket { pair, side } = named {
-            if self.pairs[pair].1[side].handles == 0 {
-                // Closing an end drops what it had to read.
-                self.pairs[pair].1[side].queued.clear();
-            }
-        }
+    /// Puts a handle the model made in the table under the real `value`.
+    fn add(&mut self, held: Held, value: RawHandle) {
+        self.model.place(held, value);
+        self.handles.push(value);
     }
 
     fn size(input: &mut Input<'_>) -> usize {
@@ -231,30 +174,18 @@ impl Harness {
                 } else {
                     input.u32()
                 };
-                match sys::socket_create(options) {
-                    Ok((a, b)) => {
-                        let datagram = options == 1;
-                        self.pairs.push((
-                            datagram,
-                            [
-                                EndModel {
-                                    handles: 1,
-                                    ..Default::default()
-                                },
-                                EndModel {
-                                    handles: 1,
-                                    ..Default::default()
-                                },
-                            ],
-                        ));
-                        let pair = self.pairs.len() - 1;
-                        self.add(a, Named::Socket { pair, side: 0 }, Rights::SOCKET_DEFAULT);
-                        self.add(b, Named::Socket { pair, side: 1 }, Rights::SOCKET_DEFAULT);
+                let got = sys::socket_create(options);
+                let want = self.model.socket_create(options);
+                match (got, want) {
+                    (Ok((a, b)), Ok([ha, hb])) => {
+                        self.add(ha, a);
+                        self.add(hb, b);
                     }
-                    Err(status) => {
-                        assert!(options > 1, "socket_create({options}): {status}");
-                        assert_eq!(status, Status::INVALID_ARGS);
-                    }
+                    (got, want) => assert_eq!(
+                        got.map(|_| ()),
+                        want.map(|_| ()),
+                        "socket_create({options})"
+                    ),
                 }
             }
             1..=3 => {
@@ -263,192 +194,162 @@ impl Harness {
                 } else {
                     input.u32()
                 };
-                let (created, rights, two) = match op % 19 {
+                let (got, want): (_, Result<Vec<Held>, Status>) = match op % 19 {
                     1 => (
-                        sys::event_create(options).map(|h| (h, 0)),
-                        Rights::EVENT_DEFAULT,
-                        false,
+                        sys::event_create(options).map(|h| vec![h]),
+                        self.model.event_create(options).map(|h| vec![h]),
                     ),
                     2 => (
-                        sys::eventpair_create(options),
-                        Rights::EVENTPAIR_DEFAULT,
-                        true,
+                        sys::eventpair_create(options).map(|(a, b)| vec![a, b]),
+                        self.model.eventpair_create(options).map(Vec::from),
                     ),
                     _ => (
-                        sys::port_create(options).map(|h| (h, 0)),
-                        Rights::PORT_DEFAULT,
-                        false,
+                        sys::port_create(options).map(|h| vec![h]),
+                        self.model.port_create(options).map(|h| vec![h]),
                     ),
                 };
-                match created {
-                    Ok((a, b)) => {
-                        let group = self.groups;
-                        self.groups += 1;
-                        for h in if two { vec![a, b] } else { vec![a] } {
-                            self.others.push((1, group));
-                            self.add(
-                                h,
-                                Named::Other {
-                                    object: self.others.len() - 1,
-                                },
-                                rights,
-                            );
+                match (got, want) {
+                    (Ok(values), Ok(held)) => {
+                        for (held, value) in held.into_iter().zip(values) {
+                            self.add(held, value);
                         }
                     }
-                    Err(status) => {
-                        assert_ne!(options, 0);
-                        expect(
-                            "create",
-                            status,
-                            &[Status::INVALID_ARGS, Status::NOT_SUPPORTED],
-                        );
-                    }
+                    (got, want) => assert_eq!(
+                        got.map(|_| ()),
+                        want.map(|_| ()),
+                        "create ({op}, {options})"
+                    ),
                 }
             }
             4 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let half_close = input.byte().unwrap_or(0).is_multiple_of(8);
                 let size = Self::size(input);
                 let huge = input.byte().unwrap_or(0) == 255;
                 let options = if half_close { SOCKET_HALF_CLOSE } else { 0 };
-                let result = if huge {
-                    sys::socket_write(h, options, &Huge((1 << 32) + size))
+                let (got, want) = if huge {
+                    let size = (1 << 32) + size;
+                    (
+                        sys::socket_write(h, options, &Huge(size)),
+                        self.model.socket_write_huge(h, options, size),
+                    )
                 } else {
                     let fill = input.byte().unwrap_or(0);
                     bytes[..size].fill(fill);
-                    sys::socket_write(h, options, &bytes[..size])
+                    (
+                        sys::socket_write(h, options, &bytes[..size]),
+                        self.model.socket_write(h, options, &bytes[..size]),
+                    )
                 };
-                self.check_write(
-                    i,
-                    h,
-                    half_close,
-                    if huge { (1 << 32) + size } else { size },
-                    result,
+                assert_eq!(
+                    got, want,
+                    "write of {size} (half-close {half_close}, huge {huge}) through {h:#x}"
                 );
             }
             5 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let options = if input.byte().unwrap_or(0) < 250 {
                     0
                 } else {
                     input.u32()
                 };
                 let size = Self::size(input);
-                let (kind, result) = match input.byte().unwrap_or(0) % 8 {
-                    0 => (Read::Query, sys::socket_read::<[u8]>(h, options, None)),
-                    1 => (
-                        Read::Huge,
-                        sys::socket_read(h, options, Some(&mut HugeSink((1 << 32) + size))),
-                    ),
-                    _ => (
-                        Read::Into(size),
-                        sys::socket_read(h, options, Some(&mut bytes[..size])),
-                    ),
+                let kind = match input.byte().unwrap_or(0) % 8 {
+                    0 => Read::Query,
+                    1 => Read::Huge,
+                    _ => Read::Into(size),
                 };
-                self.check_read(i, options, kind, result);
-            }
-            6 => {
-                let (h, i) = self.pick(input);
-                let result = sys::handle_close(h);
-                match self.live(i) {
-                    Some((named, _)) => {
-                        assert_eq!(result, Ok(()));
-                        self.handles[i.unwrap()].3 = false;
-                        self.count(named, -1);
+                match kind {
+                    Read::Query => assert_eq!(
+                        sys::socket_read::<[u8]>(h, options, None),
+                        self.model.socket_outstanding(h, options),
+                        "outstanding query through {h:#x}"
+                    ),
+                    Read::Huge => {
+                        let size = (1 << 32) + size;
+                        assert_eq!(
+                            sys::socket_read(h, options, Some(&mut HugeSink(size))),
+                            self.model.socket_read(h, options, size).map(|d| d.len()),
+                            "read of a size beyond 32 bits through {h:#x}"
+                        );
                     }
-                    None if h == 0 => assert_eq!(result, Ok(())),
-                    None => assert_eq!(result, Err(Status::BAD_HANDLE)),
+                    Read::Into(size) => {
+                        let got = sys::socket_read(h, options, Some(&mut bytes[..size]));
+                        let want = self.model.socket_read(h, options, size);
+                        assert_eq!(
+                            got,
+                            want.as_ref().map(Vec::len).map_err(|&s| s),
+                            "read of {size} through {h:#x}"
+                        );
+                        if let Ok(data) = want {
+                            assert!(bytes[..data.len()] == data[..], "bytes read");
+                        }
+                    }
                 }
             }
+            6 => {
+                let h = self.pick(input);
+                assert_eq!(
+                    sys::handle_close(h),
+                    self.model.handle_close(h),
+                    "close {h:#x}"
+                );
+            }
             7 | 8 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let rights = Self::rights(input);
                 let replace = op % 19 == 8;
-                let result = if replace {
-                    sys::handle_replace(h, rights)
+                let (got, want) = if replace {
+                    (
+                        sys::handle_replace(h, rights),
+                        self.model.handle_replace(h, rights),
+                    )
                 } else {
-                    sys::handle_duplicate(h, rights)
+                    (
+                        sys::handle_duplicate(h, rights),
+                        self.model.handle_duplicate(h, rights),
+                    )
                 };
-                match (self.live(i), result) {
-                    (Some((named, held)), Ok(new)) => {
-                        let got = if rights == Rights::SAME_RIGHTS {
-                            held
-                        } else {
-                            rights
-                        };
-                        assert!(held.contains(got));
-                        if replace {
-                            self.handles[i.unwrap()].3 = false;
-                        } else {
-                            self.count(named, 1);
-                        }
-                        self.add(new, named, got);
+                match (got, want) {
+                    (Ok(new), Ok(held)) => {
+                        let info = sys::object_get_info_handle_basic(new).expect("get_info");
+                        assert_eq!(info.rights, held.rights(), "rights of {new:#x}");
+                        self.add(held, new);
                     }
-                    (Some((_, held)), Err(status)) => {
-                        if !replace && !held.contains(Rights::DUPLICATE) {
-                            assert_eq!(status, Status::ACCESS_DENIED);
-                        } else {
-                            assert_eq!(
-                                status,
-                                Status::INVALID_ARGS,
-                                "rights {rights:?} of {held:?}"
-                            );
-                        }
-                    }
-                    (None, result) => assert_eq!(result.map(|_| ()), Err(Status::BAD_HANDLE)),
+                    (got, want) => assert_eq!(
+                        got.map(|_| ()),
+                        want.map(|_| ()),
+                        "duplicate/replace (replace {replace}) {h:#x} to {rights:?}"
+                    ),
                 }
             }
             9 | 10 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let clear = Signals::from_bits_retain(input.u32());
                 let set = Signals::from_bits_retain(input.u32());
-                let result = if op % 19 == 9 {
-                    sys::object_signal(h, clear, set)
-                } else {
+                let peer = op % 19 == 10;
+                let got = if peer {
                     sys::object_signal_peer(h, clear, set)
+                } else {
+                    sys::object_signal(h, clear, set)
                 };
-                if self.live(i).is_none() {
-                    assert_eq!(result, Err(Status::BAD_HANDLE));
-                } else if let Err(status) = result {
-                    expect(
-                        "signal",
-                        status,
-                        &[
-                            Status::ACCESS_DENIED,
-                            Status::INVALID_ARGS,
-                            Status::NOT_SUPPORTED,
-                            Status::PEER_CLOSED,
-                        ],
-                    );
-                }
+                let want = self.model.object_signal(h, peer, clear, set);
+                assert_eq!(got, want, "signal (peer {peer}) through {h:#x}");
             }
             11 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let signals = Signals::from_bits_retain(input.u32());
-                match sys::object_wait_one(h, signals, Time::ZERO) {
-                    Ok(observed) => assert!(observed.intersects(signals)),
-                    Err(error) => {
-                        if self.live(i).is_none() {
-                            assert_eq!(error.status, Status::BAD_HANDLE);
-                        } else {
-                            expect(
-                                "wait_one",
-                                error.status,
-                                &[
-                                    Status::TIMED_OUT,
-                                    Status::ACCESS_DENIED,
-                                    Status::NOT_SUPPORTED,
-                                ],
-                            );
-                        }
-                    }
-                }
+                assert_eq!(
+                    sys::object_wait_one(h, signals, Time::ZERO),
+                    self.model.object_wait_one(h, signals),
+                    "wait_one through {h:#x}"
+                );
             }
             12 => {
                 let n = usize::from(input.byte().unwrap_or(0) % 5);
                 let mut items: Vec<WaitItem> = (0..n)
                     .map(|_| WaitItem {
-                        handle: self.pick(input).0,
+                        handle: self.pick(input),
                         waitfor: Signals::from_bits_retain(input.u32()),
                         pending: Signals::NONE,
                     })
@@ -467,12 +368,12 @@ impl Harness {
                 }
             }
             13 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let topic = u32::from(input.byte().unwrap_or(0) % 4);
                 let size = usize::from(input.byte().unwrap_or(0) % 48);
                 let result = sys::object_get_info(h, topic, &mut bytes[..size]);
                 if let Err(error) = result {
-                    let allowed: &[Status] = if self.live(i).is_none() {
+                    let allowed: &[Status] = if self.model.live(h).is_none() {
                         &[Status::BAD_HANDLE]
                     } else {
                         // Topic 3 (MX_INFO_PROCESS) is a topic of processes:
@@ -488,7 +389,7 @@ impl Harness {
                 }
             }
             14 | 15 => {
-                let (h, i) = self.pick(input);
+                let h = self.pick(input);
                 let size = usize::from(input.byte().unwrap_or(0).is_multiple_of(8));
                 let status = if op % 19 == 14 {
                     sys::port_queue(h, &Default::default(), size).err()
@@ -498,7 +399,7 @@ impl Harness {
                 if let Some(status) = status {
                     let allowed: &[Status] = if size != 0 {
                         &[Status::INVALID_ARGS]
-                    } else if self.live(i).is_none() {
+                    } else if self.model.live(h).is_none() {
                         &[Status::BAD_HANDLE]
                     } else {
                         &[Status::ACCESS_DENIED, Status::WRONG_TYPE, Status::TIMED_OUT]
@@ -507,8 +408,8 @@ impl Harness {
                 }
             }
             16 => {
-                let (h, _) = self.pick(input);
-                let (port, _) = self.pick(input);
+                let h = self.pick(input);
+                let port = self.pick(input);
                 let key = u64::from(input.byte().unwrap_or(0));
                 let signals = Signals::from_bits_retain(input.u32());
                 let options = match input.byte().unwrap_or(0) % 8 {
@@ -531,8 +432,8 @@ impl Harness {
                 }
             }
             17 => {
-                let (port, _) = self.pick(input);
-                let (h, _) = self.pick(input);
+                let port = self.pick(input);
+                let h = self.pick(input);
                 let key = u64::from(input.byte().unwrap_or(0));
                 if let Err(status) = sys::port_cancel(port, h, key) {
                     expect(
@@ -549,214 +450,65 @@ impl Harness {
             }
             _ => {
                 // Drain a port, so async waits keep firing.
-                let (h, _) = self.pick(input);
+                let h = self.pick(input);
                 while sys::port_wait(h, Time::ZERO, 0).is_ok() {}
             }
         }
         true
     }
 
-    fn check_write(
-        &mut self,
-        i: Option<usize>,
-        h: RawHandle,
-        half_close: bool,
-        size: usize,
-        result: Result<usize, Status>,
-    ) {
-        let Some((named, rights)) = self.live(i) else {
-            assert_eq!(result, Err(Status::BAD_HANDLE), "write through {h:#x}");
-            return;
-        };
-        let Named::Socket { pair, side } = named else {
-            let status = result.expect_err("write to a non-socket");
-            expect(
-                "write",
-                status,
-                &[Status::ACCESS_DENIED, Status::WRONG_TYPE],
-            );
-            return;
-        };
-        if !rights.contains(Rights::WRITE) {
-            assert_eq!(result, Err(Status::ACCESS_DENIED));
-            return;
-        }
-        let datagram = self.pairs[pair].0;
-        let peer_open = self.pairs[pair].1[1 - side].handles > 0;
-        let shut = self.pairs[pair].1[side].shut;
-        let room = SOCKET_CAPACITY - self.pairs[pair].1[1 - side].outstanding();
-        let want = if half_close {
-            if size != 0 {
-                Err(Status::INVALID_ARGS)
-            } else if shut {
-                Ok(0)
-            } else if !peer_open {
-                Err(Status::PEER_CLOSED)
-            } else {
-                Ok(0)
-            }
-        } else if !peer_open {
-            Err(Status::PEER_CLOSED)
-        } else if shut {
-            Err(Status::BAD_STATE)
-        } else if size == 0 {
-            Ok(0)
-        } else if size > u32::MAX as usize {
-            Err(Status::INVALID_ARGS)
-        } else if room == 0 || (datagram && size > room) {
-            Err(Status::SHOULD_WAIT)
-        } else {
-            Ok(size.min(room))
-        };
-        assert_eq!(
-            result, want,
-            "write of {size} (half-close {half_close}) at {pair}/{side}"
-        );
-        match (half_close, result) {
-            (true, Ok(_)) => self.end(pair, side).shut = true,
-            (false, Ok(n)) if n > 0 => self.end(pair, 1 - side).queued.push_back(n),
-            _ => {}
-        }
-    }
-
-    fn check_read(
-        &mut self,
-        i: Option<usize>,
-        options: u32,
-        kind: Read,
-        result: Result<usize, Status>,
-    ) {
-        if options != 0 {
-            assert_eq!(result, Err(Status::INVALID_ARGS));
-            return;
-        }
-        let Some((named, rights)) = self.live(i) else {
-            assert_eq!(result, Err(Status::BAD_HANDLE));
-            return;
-        };
-        let Named::Socket { pair, side } = named else {
-            expect(
-                "read",
-                result.expect_err("read from a non-socket"),
-                &[Status::ACCESS_DENIED, Status::WRONG_TYPE],
-            );
-            return;
-        };
-        if !rights.contains(Rights::READ) {
-            assert_eq!(result, Err(Status::ACCESS_DENIED));
-            return;
-        }
-        let datagram = self.pairs[pair].0;
-        let peer = &self.pairs[pair].1[1 - side];
-        let peer_done = peer.handles == 0 || peer.shut;
-        let this = &mut self.pairs[pair].1[side];
-        let size = match kind {
-            Read::Query => {
-                assert_eq!(result, Ok(this.outstanding()), "outstanding query");
-                return;
-            }
-            Read::Huge => {
-                assert_eq!(result, Err(Status::INVALID_ARGS), "size beyond 32 bits");
-                return;
-            }
-            Read::Into(size) => size,
-        };
-        if this.queued.is_empty() {
-            let want = if peer_done {
-                Status::PEER_CLOSED
-            } else {
-                Status::SHOULD_WAIT
-            };
-            assert_eq!(result, Err(want), "read from an empty socket");
-            return;
-        }
-        let n = result.expect("read from a non-empty socket");
-        if size == 0 {
-            assert_eq!(n, 0);
-        } else if datagram {
-            let len = this.queued.pop_front().expect("a datagram");
-            assert_eq!(n, size.min(len), "datagram read");
-        } else {
-            assert_eq!(n, size.min(this.outstanding()), "stream read");
-            let mut left = n;
-            while left > 0 {
-                let front = this.queued.front_mut().expect("queued bytes");
-                let take = left.min(*front);
-                *front -= take;
-                left -= take;
-                if *front == 0 {
-                    this.queued.pop_front();
-                }
-            }
-        }
-    }
-
-    /// The invariants that hold between any two calls.
+    /// The invariants that hold between any two calls: through one handle
+    /// with `READ` of each open object, its signals (and, for a socket end,
+    /// its outstanding bytes) are the model's; stale values act on nothing;
+    /// the objects alive are those the model has.
     fn check(&self) {
-        let mut objects = 0;
-        for (pair, (_, ends)) in self.pairs.iter().enumerate() {
-            if ends.iter().any(|e| e.handles > 0) {
-                objects += 1;
-            }
-            for side in 0..2 {
-                let this = &ends[side];
-                let peer = &ends[1 - side];
-                let Some(&(h, ..)) = self.handles.iter().find(|(_, n, r, live)| {
-                    *live && *n == Named::Socket { pair, side } && r.contains(Rights::READ)
-                }) else {
-                    continue;
-                };
+        for id in (0..self.model.objects()).map(ObjectId) {
+            let Some(&(h, _)) = self
+                .model
+                .handles(id)
+                .iter()
+                .find(|(_, r)| r.contains(Rights::READ))
+            else {
+                continue;
+            };
+            let kind = self.model.kind(id);
+            if kind == Kind::Socket {
                 assert_eq!(
                     sys::socket_read::<[u8]>(h, 0, None),
-                    Ok(this.outstanding()),
-                    "bytes conserved at {pair}/{side}"
+                    Ok(self.model.outstanding(id)),
+                    "bytes conserved at {id:?}"
                 );
-                let signals = match sys::object_wait_one(h, Signals::NONE, Time::ZERO) {
-                    Err(error) => error.value.expect("observed"),
-                    Ok(signals) => signals,
-                };
-                let mut want = Signals::NONE;
-                if !this.queued.is_empty() {
-                    want |= Signals::READABLE;
-                }
-                if peer.handles == 0 || peer.shut {
-                    want |= Signals::PEER_CLOSED;
-                }
-                if !this.shut && peer.handles > 0 && peer.outstanding() < SOCKET_CAPACITY {
-                    want |= Signals::WRITABLE;
-                }
-                if this.handles == 1 {
-                    want |= Signals::LAST_HANDLE;
-                }
-                let mask = Signals::READABLE
-                    | Signals::WRITABLE
-                    | Signals::PEER_CLOSED
-                    | Signals::LAST_HANDLE;
-                assert_eq!(signals & mask, want, "signals of {pair}/{side}");
+            }
+            if kind != Kind::Port {
+                assert_eq!(
+                    sys::object_wait_one(h, Signals::NONE, Time::ZERO),
+                    self.model.object_wait_one(h, Signals::NONE),
+                    "signals of {id:?} ({kind:?})"
+                );
             }
         }
-        let mut groups: Vec<usize> = self
-            .others
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(_, g)| *g)
-            .collect();
-        groups.dedup();
-        objects += groups.len();
+        for h in self.model.dead_values() {
+            assert_eq!(
+                sys::socket_read::<[u8]>(h, 0, None),
+                Err(Status::BAD_HANDLE),
+                "stale {h:#x}"
+            );
+        }
         assert_eq!(
             mx::sys::ext::live_objects(),
-            self.objects_before + objects,
+            self.objects_before + self.model.live_objects(),
             "live objects are those with handles"
         );
     }
 
     /// Closes every live handle and checks that every object is freed.
-    fn finish(self) {
-        for &(h, _, _, live) in &self.handles {
-            if live {
-                sys::handle_close(h).unwrap();
+    fn finish(mut self) {
+        for h in std::mem::take(&mut self.handles) {
+            if self.model.live(h).is_some() {
+                assert_eq!(sys::handle_close(h), self.model.handle_close(h));
             }
         }
+        assert_eq!(self.model.live_objects(), 0, "the model leaked");
         assert_eq!(
             mx::sys::ext::live_objects(),
             self.objects_before,

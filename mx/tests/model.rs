@@ -1,25 +1,29 @@
-//! Model-based property test: random operation sequences on a socket pair,
-//! checked step by step against a small reference model written here.
+//! Model-based property test: random operation sequences on a socket pair
+//! and the channels a scenario creates, checked step by step against the
+//! reference model of the specification (`mx_fuzz::model`, shared with the
+//! `syscalls` fuzz harness).
 //!
-//! The model is deliberately plain: each end is a list of handles with their
-//! rights, a half-closed flag, user signals, and the bytes waiting to be read
-//! at it (a `VecDeque<u8>` for streams, a `VecDeque<Vec<u8>>` for datagrams).
-//! After every operation the test compares the status, the byte count and
-//! the bytes, then the outstanding counts and the signals of both ends.
-
-use std::collections::VecDeque;
+//! Each scenario starts with one socket pair (objects 0 and 1); channel
+//! pairs it creates are the next objects. A message written into a channel
+//! carries bytes and some of the live socket and channel handles; reading
+//! it gives new handle values, which must name the same objects with the
+//! rights sent. Closing a channel end closes the handles inside the
+//! messages queued at it (recursively), which the model follows.
+//!
+//! After every operation the test compares the status, the counts and the
+//! bytes, then, through every live handle, the signals and (for sockets)
+//! the outstanding bytes, and that every stale value acts on nothing.
 
 use mx::core::abi::{SOCKET_DATAGRAM, SOCKET_HALF_CLOSE, SOCKET_STREAM};
-use mx::sys::{self, ErrorWith};
-use mx::{RawHandle, Rights, Signals, Status, Time};
+use mx::sys;
+use mx::{Koid, RawHandle, Rights, Signals, Status, Time};
+use mx_fuzz::model::{Held, Model, ObjectId, MAX_MSG_BYTES, SOCKET_CAPACITY as CAP};
 use proptest::prelude::*;
 
-/// Payload bytes each direction holds.
-const CAP: usize = 257_024;
-
-/// One step of a scenario. `end` is 0 (A) or 1 (B); `handle` picks one of
-/// that end's live handles (modulo their number), or its most recently
-/// closed value once it has none.
+/// One step of a scenario. `end` picks an object (modulo how many were
+/// made: 0 and 1 are the socket ends); `handle` picks one of its live
+/// handles (modulo their number), or its most recently closed (or sent)
+/// value once it has none.
 #[derive(Clone, Debug)]
 enum Op {
     Write {
@@ -61,6 +65,22 @@ enum Op {
         clear: u32,
         set: u32,
     },
+    ChannelCreate,
+    /// A message of `len` bytes carrying the handles `pass` picks (each an
+    /// `(end, handle)` pick as above).
+    ChannelWrite {
+        end: usize,
+        handle: usize,
+        len: usize,
+        pass: Vec<(usize, usize)>,
+    },
+    ChannelRead {
+        end: usize,
+        handle: usize,
+        bytes: usize,
+        handles: usize,
+        options: u32,
+    },
 }
 
 /// Sizes around the interesting values: tiny, small, medium, and the
@@ -75,7 +95,16 @@ fn size() -> impl Strategy<Value = usize> {
     ]
 }
 
-/// Rights to ask for: keep, the default set, subsets, nothing, and one
+/// Message and read-buffer sizes: tiny, small, and around the limit.
+fn message_size() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        6 => 0usize..=16,
+        2 => 17usize..3000,
+        1 => MAX_MSG_BYTES - 2..=MAX_MSG_BYTES + 2,
+    ]
+}
+
+/// Rights to ask for: keep, the default sets, subsets, nothing, and one
 /// superset that must fail.
 fn rights() -> impl Strategy<Value = Rights> {
     prop::sample::select(vec![
@@ -89,6 +118,9 @@ fn rights() -> impl Strategy<Value = Rights> {
         Rights::SIGNAL | Rights::SIGNAL_PEER | Rights::READ,
         Rights::NONE,
         Rights::SOCKET_DEFAULT | Rights::from_bits_retain(1 << 20),
+        Rights::TRANSFER | Rights::READ | Rights::WRITE,
+        Rights::READ | Rights::WRITE,
+        Rights::CHANNEL_DEFAULT,
     ])
 }
 
@@ -102,8 +134,13 @@ fn mask() -> impl Strategy<Value = u32> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let end = 0usize..2;
+    // Objects: 0 and 1 are the socket ends, then channel ends.
+    let end = 0usize..8;
     let handle = 0usize..4;
+    let pass = prop_oneof![
+        12 => prop::collection::vec((end.clone(), handle.clone()), 0..4),
+        1 => prop::collection::vec((end.clone(), handle.clone()), 65..=65),
+    ];
     prop_oneof![
         8 => (end.clone(), handle.clone(), size())
             .prop_map(|(end, handle, len)| Op::Write { end, handle, len }),
@@ -113,83 +150,40 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(end, handle)| Op::Outstanding { end, handle }),
         1 => (end.clone(), handle.clone())
             .prop_map(|(end, handle)| Op::HalfClose { end, handle }),
-        1 => (end.clone(), handle.clone())
+        2 => (end.clone(), handle.clone())
             .prop_map(|(end, handle)| Op::Close { end, handle }),
         2 => (end.clone(), handle.clone(), rights())
             .prop_map(|(end, handle, rights)| Op::Duplicate { end, handle, rights }),
         1 => (end.clone(), handle.clone(), rights())
             .prop_map(|(end, handle, rights)| Op::Replace { end, handle, rights }),
-        2 => (end, handle, any::<bool>(), mask(), mask()).prop_map(
+        2 => (end.clone(), handle.clone(), any::<bool>(), mask(), mask()).prop_map(
             |(end, handle, peer, clear, set)| Op::Signal { end, handle, peer, clear, set }
         ),
+        1 => Just(Op::ChannelCreate),
+        5 => (end.clone(), handle.clone(), message_size(), pass)
+            .prop_map(|(end, handle, len, pass)| Op::ChannelWrite { end, handle, len, pass }),
+        4 => (
+            end,
+            handle,
+            message_size(),
+            prop_oneof![4 => 0usize..4, 1 => Just(64usize)],
+            prop_oneof![8 => Just(0u32), 2 => Just(1u32), 1 => Just(2u32)],
+        )
+            .prop_map(|(end, handle, bytes, handles, options)| Op::ChannelRead {
+                end,
+                handle,
+                bytes,
+                handles,
+                options,
+            }),
     ]
 }
 
-/// The reference model of one end.
-#[derive(Debug, Default)]
-struct End {
-    /// Live handles naming this end, with their rights.
-    handles: Vec<(RawHandle, Rights)>,
-    /// Closed values (stale handles).
-    dead: Vec<RawHandle>,
-    /// This end half-closed its writing.
-    write_shut: bool,
-    /// User signals set on this end.
-    user: Signals,
-    /// Stream bytes waiting to be read here.
-    bytes: VecDeque<u8>,
-    /// Datagrams waiting to be read here.
-    datagrams: VecDeque<Vec<u8>>,
-}
-
-impl End {
-    fn open(&self) -> bool {
-        !self.handles.is_empty()
-    }
-
-    fn queued(&self) -> usize {
-        self.bytes.len() + self.datagrams.iter().map(Vec::len).sum::<usize>()
-    }
-
-    /// The handle `pick` selects: a live one, or a stale value.
-    fn pick(&self, pick: usize) -> Option<Pick> {
-        if self.handles.is_empty() {
-            self.dead.last().map(|&h| Pick::Dead(h))
-        } else {
-            let i = pick % self.handles.len();
-            let (h, r) = self.handles[i];
-            Some(Pick::Live(i, h, r))
-        }
-    }
-}
-
-#[derive(Copy, Clone, Debug)]
-enum Pick {
-    Live(usize, RawHandle, Rights),
-    Dead(RawHandle),
-}
-
-impl Pick {
-    fn raw(self) -> RawHandle {
-        match self {
-            Pick::Live(_, h, _) | Pick::Dead(h) => h,
-        }
-    }
-
-    /// `BAD_HANDLE` for a stale value, `ACCESS_DENIED` without `need`.
-    fn check(self, need: Rights) -> Result<(), Status> {
-        match self {
-            Pick::Dead(_) => Err(Status::BAD_HANDLE),
-            Pick::Live(_, _, r) if !r.contains(need) => Err(Status::ACCESS_DENIED),
-            Pick::Live(..) => Ok(()),
-        }
-    }
-}
-
-/// A socket pair and its model.
+/// The real objects and the model.
 struct Harness {
-    datagram: bool,
-    ends: [End; 2],
+    model: Model,
+    /// Each object's koid, by model object.
+    koids: Vec<Koid>,
     /// Makes every written byte differ from its neighbours and from other
     /// writes.
     counter: u64,
@@ -204,15 +198,25 @@ impl Harness {
         } else {
             SOCKET_STREAM
         };
-        let (a, b) = sys::socket_create(options).expect("socket_create");
-        let mut ends: [End; 2] = Default::default();
-        ends[0].handles.push((a, Rights::SOCKET_DEFAULT));
-        ends[1].handles.push((b, Rights::SOCKET_DEFAULT));
-        Harness {
-            datagram,
-            ends,
+        let mut h = Harness {
+            model: Model::new(),
+            koids: Vec::new(),
             counter: 0,
             log: Vec::new(),
+        };
+        let values = sys::socket_create(options).expect("socket_create");
+        let held = h.model.socket_create(options).expect("model socket_create");
+        h.created(held, values);
+        h
+    }
+
+    /// Places a new pair, recording its koids.
+    fn created(&mut self, held: [Held; 2], (a, b): (RawHandle, RawHandle)) {
+        for (held, value) in held.into_iter().zip([a, b]) {
+            assert_eq!(held.object().0, self.koids.len());
+            self.koids
+                .push(sys::object_get_info_handle_basic(value).expect("info").koid);
+            self.model.place(held, value);
         }
     }
 
@@ -224,55 +228,44 @@ impl Harness {
             .collect()
     }
 
-    /// The signals the model predicts for `end` (which is open).
-    fn expected_signals(&self, end: usize) -> Signals {
-        let (this, peer) = (&self.ends[end], &self.ends[1 - end]);
-        let mut s = this.user;
-        if this.queued() > 0 {
-            s |= Signals::READABLE;
+    /// The handle value `(end, handle)` picks: a live one, or a stale one.
+    fn pick(&self, end: usize, handle: usize) -> Option<RawHandle> {
+        let id = ObjectId(end % self.model.objects());
+        let live = self.model.handles(id);
+        if live.is_empty() {
+            self.model.dead(id).last().copied()
+        } else {
+            Some(live[handle % live.len()].0)
         }
-        if !peer.open() || peer.write_shut {
-            s |= Signals::PEER_CLOSED;
-        }
-        if !this.write_shut && peer.open() && peer.queued() < CAP {
-            s |= Signals::WRITABLE;
-        }
-        if this.handles.len() == 1 {
-            s |= Signals::LAST_HANDLE;
-        }
-        s
     }
 
-    /// Compares the signals and outstanding bytes of both ends, through
-    /// every handle (a handle without `READ` may neither wait nor query).
+    /// Compares the signals and outstanding bytes of every open object,
+    /// through every handle (a handle without `READ` may neither wait nor
+    /// query), and that stale values act on nothing.
     fn check(&self) -> Result<(), TestCaseError> {
-        for end in 0..2 {
-            let e = &self.ends[end];
-            for &(h, r) in &e.handles {
-                let observed = sys::object_wait_one(h, Signals::NONE, Time::ZERO);
-                let queried = sys::socket_read::<[u8]>(h, 0, None);
-                if r.contains(Rights::READ) {
-                    let want = ErrorWith {
-                        status: Status::TIMED_OUT,
-                        value: Some(self.expected_signals(end)),
-                    };
-                    prop_assert_eq!(observed, Err(want), "signals of end {}", end);
-                    prop_assert_eq!(queried, Ok(e.queued()), "outstanding at end {}", end);
-                } else {
-                    let denied = ErrorWith {
-                        status: Status::ACCESS_DENIED,
-                        value: None,
-                    };
-                    prop_assert_eq!(observed, Err(denied));
-                    prop_assert_eq!(queried, Err(Status::ACCESS_DENIED));
-                }
-            }
-            for &h in &e.dead {
+        for id in (0..self.model.objects()).map(ObjectId) {
+            for &(h, _) in self.model.handles(id) {
+                prop_assert_eq!(
+                    sys::object_wait_one(h, Signals::NONE, Time::ZERO),
+                    self.model.object_wait_one(h, Signals::NONE),
+                    "signals of {:?} ({:?})",
+                    id,
+                    self.model.kind(id)
+                );
                 prop_assert_eq!(
                     sys::socket_read::<[u8]>(h, 0, None),
-                    Err(Status::BAD_HANDLE)
+                    self.model.socket_outstanding(h, 0),
+                    "outstanding at {:?} ({:?})",
+                    id,
+                    self.model.kind(id)
                 );
             }
+        }
+        for h in self.model.dead_values() {
+            prop_assert_eq!(
+                sys::socket_read::<[u8]>(h, 0, None),
+                Err(Status::BAD_HANDLE)
+            );
         }
         Ok(())
     }
@@ -302,43 +295,31 @@ impl Harness {
                 clear,
                 set,
             } => self.signal(end, handle, peer, clear, set),
+            Op::ChannelCreate => self.channel_create(),
+            Op::ChannelWrite {
+                end,
+                handle,
+                len,
+                ref pass,
+            } => self.channel_write(end, handle, len, pass),
+            Op::ChannelRead {
+                end,
+                handle,
+                bytes,
+                handles,
+                options,
+            } => self.channel_read(end, handle, bytes, handles, options),
         }
     }
 
     fn write(&mut self, end: usize, handle: usize, len: usize) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
         let data = self.data(len);
-        let got = sys::socket_write(pick.raw(), 0, &data[..]);
-        let want = pick.check(Rights::WRITE).and_then(|()| {
-            let (this, peer) = (&self.ends[end], &self.ends[1 - end]);
-            if !peer.open() {
-                return Err(Status::PEER_CLOSED);
-            }
-            if this.write_shut {
-                return Err(Status::BAD_STATE);
-            }
-            if len == 0 {
-                return Ok(0);
-            }
-            let room = CAP - peer.queued();
-            if room == 0 || (self.datagram && len > room) {
-                return Err(Status::SHOULD_WAIT);
-            }
-            Ok(len.min(room))
-        });
-        prop_assert_eq!(got, want, "write of {} bytes from end {}", len, end);
-        if let Ok(n) = want {
-            let peer = &mut self.ends[1 - end];
-            if n == 0 {
-                // Nothing is queued, not even an empty datagram.
-            } else if self.datagram {
-                peer.datagrams.push_back(data);
-            } else {
-                peer.bytes.extend(&data[..n]);
-            }
-        }
+        let got = sys::socket_write(h, 0, &data[..]);
+        let want = self.model.socket_write(h, 0, &data);
+        prop_assert_eq!(got, want, "write of {} bytes through {:#x}", len, h);
         Ok(())
     }
 
@@ -348,84 +329,57 @@ impl Harness {
         handle: usize,
         size: Option<usize>,
     ) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
-        let mut buf = vec![0u8; size.unwrap_or(0)];
-        let got = match size {
-            Some(_) => sys::socket_read(pick.raw(), 0, Some(&mut buf[..])),
-            None => sys::socket_read::<[u8]>(pick.raw(), 0, None),
+        let Some(size) = size else {
+            let got = sys::socket_read::<[u8]>(h, 0, None);
+            prop_assert_eq!(got, self.model.socket_outstanding(h, 0), "outstanding");
+            return Ok(());
         };
-        let checked = pick.check(Rights::READ);
-        let this = &self.ends[end];
-        let peer_done = !self.ends[1 - end].open() || self.ends[1 - end].write_shut;
-        let want = checked.and_then(|()| match size {
-            None => Ok(this.queued()),
-            Some(_) if this.queued() == 0 => Err(if peer_done {
-                Status::PEER_CLOSED
-            } else {
-                Status::SHOULD_WAIT
-            }),
-            Some(0) => Ok(0),
-            Some(size) if self.datagram => Ok(size.min(this.datagrams[0].len())),
-            Some(size) => Ok(size.min(this.queued())),
-        });
-        prop_assert_eq!(got, want, "read of {:?} at end {}", size, end);
-        if let (Ok(n), Some(size)) = (want, size) {
-            if size > 0 {
-                let this = &mut self.ends[end];
-                let expected: Vec<u8> = if self.datagram {
-                    let d = this.datagrams.pop_front().expect("a datagram");
-                    d[..n].to_vec()
-                } else {
-                    this.bytes.drain(..n).collect()
-                };
-                prop_assert!(buf[..n] == expected[..], "bytes read at end {}", end);
-            }
+        let mut buf = vec![0u8; size];
+        let got = sys::socket_read(h, 0, Some(&mut buf[..]));
+        let want = self.model.socket_read(h, 0, size);
+        prop_assert_eq!(
+            got,
+            want.as_ref().map(Vec::len).map_err(|&s| s),
+            "read of {} through {:#x}",
+            size,
+            h
+        );
+        if let Ok(expected) = want {
+            prop_assert!(buf[..expected.len()] == expected[..], "bytes read");
         }
         Ok(())
     }
 
     fn half_close(&mut self, end: usize, handle: usize) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
-        let got = sys::socket_write(pick.raw(), SOCKET_HALF_CLOSE, &[][..]);
-        let want = pick.check(Rights::WRITE).and_then(|()| {
-            if self.ends[end].write_shut {
-                Ok(0)
-            } else if !self.ends[1 - end].open() {
-                Err(Status::PEER_CLOSED)
-            } else {
-                Ok(0)
-            }
-        });
-        prop_assert_eq!(got, want, "half-close of end {}", end);
-        if want.is_ok() {
-            self.ends[end].write_shut = true;
-        }
+        let got = sys::socket_write(h, SOCKET_HALF_CLOSE, &[][..]);
+        let want = self.model.socket_write(h, SOCKET_HALF_CLOSE, &[]);
+        prop_assert_eq!(got, want, "half-close through {:#x}", h);
         Ok(())
     }
 
     fn close(&mut self, end: usize, handle: usize) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
-        let got = sys::handle_close(pick.raw());
-        match pick {
-            Pick::Dead(_) => prop_assert_eq!(got, Err(Status::BAD_HANDLE)),
-            Pick::Live(i, h, _) => {
-                prop_assert_eq!(got, Ok(()));
-                let e = &mut self.ends[end];
-                e.handles.remove(i);
-                e.dead.push(h);
-                if !e.open() {
-                    // What was waiting to be read here is gone with the end.
-                    e.bytes.clear();
-                    e.datagrams.clear();
-                }
-            }
-        }
+        let got = sys::handle_close(h);
+        prop_assert_eq!(got, self.model.handle_close(h), "close {:#x}", h);
+        Ok(())
+    }
+
+    /// Checks a new handle: positive, naming `held`'s object with its
+    /// rights; then places it.
+    fn receive(&mut self, held: Held, new: RawHandle) -> Result<(), TestCaseError> {
+        prop_assert!(new > 0);
+        let info = sys::object_get_info_handle_basic(new).expect("get_info");
+        prop_assert_eq!(info.rights, held.rights(), "rights of {:#x}", new);
+        prop_assert_eq!(info.koid, self.koids[held.object().0], "koid of {:#x}", new);
+        self.model.place(held, new);
         Ok(())
     }
 
@@ -436,43 +390,22 @@ impl Harness {
         rights: Rights,
         replace: bool,
     ) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
-        let got = if replace {
-            sys::handle_replace(pick.raw(), rights)
+        let (got, want) = if replace {
+            (
+                sys::handle_replace(h, rights),
+                self.model.handle_replace(h, rights),
+            )
         } else {
-            sys::handle_duplicate(pick.raw(), rights)
+            (
+                sys::handle_duplicate(h, rights),
+                self.model.handle_duplicate(h, rights),
+            )
         };
-        let need = if replace {
-            Rights::NONE
-        } else {
-            Rights::DUPLICATE
-        };
-        let want = pick.check(need).and_then(|()| {
-            let Pick::Live(_, _, held) = pick else {
-                unreachable!()
-            };
-            if rights == Rights::SAME_RIGHTS {
-                Ok(held)
-            } else if held.contains(rights) {
-                Ok(rights)
-            } else {
-                Err(Status::INVALID_ARGS)
-            }
-        });
         match (got, want) {
-            (Ok(new), Ok(new_rights)) => {
-                prop_assert!(new > 0);
-                let info = sys::object_get_info_handle_basic(new).expect("get_info");
-                prop_assert_eq!(info.rights, new_rights);
-                let e = &mut self.ends[end];
-                if let (true, Pick::Live(i, old, _)) = (replace, pick) {
-                    e.handles.remove(i);
-                    e.dead.push(old);
-                }
-                e.handles.push((new, new_rights));
-            }
+            (Ok(new), Ok(held)) => self.receive(held, new)?,
             (got, want) => prop_assert_eq!(got.map(|_| ()), want.map(|_| ())),
         }
         Ok(())
@@ -486,7 +419,7 @@ impl Harness {
         clear: u32,
         set: u32,
     ) -> Result<(), TestCaseError> {
-        let Some(pick) = self.ends[end].pick(handle) else {
+        let Some(h) = self.pick(end, handle) else {
             return Ok(());
         };
         let (clear, set) = (
@@ -494,38 +427,108 @@ impl Harness {
             Signals::from_bits_retain(set),
         );
         let got = if peer {
-            sys::object_signal_peer(pick.raw(), clear, set)
+            sys::object_signal_peer(h, clear, set)
         } else {
-            sys::object_signal(pick.raw(), clear, set)
+            sys::object_signal(h, clear, set)
         };
-        let need = if peer {
-            Rights::SIGNAL_PEER
-        } else {
-            Rights::SIGNAL
+        let want = self.model.object_signal(h, peer, clear, set);
+        prop_assert_eq!(got, want, "signal (peer: {}) through {:#x}", peer, h);
+        Ok(())
+    }
+
+    fn channel_create(&mut self) -> Result<(), TestCaseError> {
+        let values = sys::channel_create(0).expect("channel_create");
+        let held = self.model.channel_create(0).expect("model channel_create");
+        self.created(held, values);
+        Ok(())
+    }
+
+    fn channel_write(
+        &mut self,
+        end: usize,
+        handle: usize,
+        len: usize,
+        pass: &[(usize, usize)],
+    ) -> Result<(), TestCaseError> {
+        let Some(h) = self.pick(end, handle) else {
+            return Ok(());
         };
-        let target = if peer { 1 - end } else { end };
-        let want = pick.check(need).and_then(|()| {
-            if !Signals::USER_ALL.contains(clear | set) {
-                Err(Status::INVALID_ARGS)
-            } else if peer && !self.ends[target].open() {
-                Err(Status::PEER_CLOSED)
-            } else {
-                Ok(())
+        let values: Vec<RawHandle> = pass
+            .iter()
+            .filter_map(|&(end, handle)| self.pick(end, handle))
+            .collect();
+        let data = self.data(len);
+        let got = sys::channel_write(h, 0, &data[..], &values[..]);
+        let want = self.model.channel_write(h, 0, &data, &values);
+        prop_assert_eq!(
+            got,
+            want,
+            "channel write of {} bytes and {:?} through {:#x}",
+            len,
+            values,
+            h
+        );
+        if want.is_err() {
+            // Every listed handle stays, unchanged (the check that follows
+            // reads their signals and rights).
+            for &v in &values {
+                if let Some((id, rights)) = self.model.live(v) {
+                    let info = sys::object_get_info_handle_basic(v).expect("kept");
+                    prop_assert_eq!(info.rights, rights);
+                    prop_assert_eq!(info.koid, self.koids[id.0]);
+                }
             }
-        });
-        prop_assert_eq!(got, want, "signal (peer: {}) from end {}", peer, end);
-        if want.is_ok() {
-            let t = &mut self.ends[target];
-            t.user = (t.user - clear) | set;
+        }
+        Ok(())
+    }
+
+    fn channel_read(
+        &mut self,
+        end: usize,
+        handle: usize,
+        bytes: usize,
+        handles: usize,
+        options: u32,
+    ) -> Result<(), TestCaseError> {
+        let Some(h) = self.pick(end, handle) else {
+            return Ok(());
+        };
+        let mut buf = vec![0u8; bytes];
+        let mut values = vec![0 as RawHandle; handles];
+        let got = sys::channel_read(h, options, &mut buf[..], &mut values[..]);
+        let want = self.model.channel_read(h, options, bytes, handles);
+        match (got, want) {
+            (Ok((nb, nh)), Ok(message)) => {
+                prop_assert_eq!(
+                    (nb as usize, nh as usize),
+                    (message.bytes.len(), message.handles.len()),
+                    "counts read through {:#x}",
+                    h
+                );
+                prop_assert!(buf[..message.bytes.len()] == message.bytes[..], "bytes");
+                for (held, &new) in message.handles.into_iter().zip(&values) {
+                    self.receive(held, new)?;
+                }
+            }
+            (got, want) => prop_assert_eq!(
+                got.map(|_| ()),
+                want.map(|_| ()),
+                "channel read ({}, {}, options {}) through {:#x}",
+                bytes,
+                handles,
+                options,
+                h
+            ),
         }
         Ok(())
     }
 
     /// Closes every live handle; each close succeeds once.
     fn finish(&mut self) -> Result<(), TestCaseError> {
-        for end in 0..2 {
-            for (h, _) in std::mem::take(&mut self.ends[end].handles) {
+        for id in (0..self.model.objects()).map(ObjectId) {
+            while let Some(&(h, _)) = self.model.handles(id).first() {
                 prop_assert_eq!(sys::handle_close(h), Ok(()));
+                prop_assert_eq!(self.model.handle_close(h), Ok(()));
                 prop_assert_eq!(sys::handle_close(h), Err(Status::BAD_HANDLE));
             }
         }
@@ -535,9 +538,9 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        // After a failed assertion, release the pair anyway.
-        for end in &self.ends {
-            for &(h, _) in &end.handles {
+        // After a failed assertion, release the objects anyway.
+        for id in (0..self.model.objects()).map(ObjectId) {
+            for &(h, _) in self.model.handles(id) {
                 let _ = sys::handle_close(h);
             }
         }
@@ -548,7 +551,8 @@ fn run(datagram: bool, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut h = Harness::new(datagram);
     h.check()?;
     for op in ops {
-        h.apply(op)?;
+        h.apply(op)
+            .map_err(|e| TestCaseError::fail(format!("{e} after {:?}", h.log)))?;
         h.check()
             .map_err(|e| TestCaseError::fail(format!("{e} after {:?}", h.log)))?;
     }
@@ -735,10 +739,198 @@ fn fixed_scenarios() -> Vec<Vec<Op>> {
             size: 131_479,
         },
     ];
+    // Objects 2 and 3, then 4 and 5, are channel ends. The socket ends
+    // travel in messages; closing the channel end holding them (inside a
+    // message queued at the end that receives it) closes them.
+    let channels = vec![
+        ChannelCreate,
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 10,
+            pass: vec![(0, 0)],
+        },
+        // Sent: the value is stale, the end is alive (no PEER_CLOSED at 1).
+        Write {
+            end: 0,
+            handle: 0,
+            len: 1,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 4,
+            handles: 1,
+            options: 0,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 10,
+            handles: 0,
+            options: 0,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 10,
+            handles: 1,
+            options: 2,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 16,
+            handles: 4,
+            options: 0,
+        },
+        Write {
+            end: 0,
+            handle: 0,
+            len: 5,
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: 16,
+            handles: 4,
+            options: 0,
+        },
+        // The end written to itself; a value twice; too many; too big;
+        // the largest message.
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(2, 0)],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(0, 0), (0, 0)],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 0,
+            pass: vec![(0, 0); 65],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: MAX_MSG_BYTES + 1,
+            pass: vec![],
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: MAX_MSG_BYTES,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 3,
+            handle: 0,
+            bytes: MAX_MSG_BYTES,
+            handles: 0,
+            options: 0,
+        },
+        // An empty message is a message.
+        ChannelWrite {
+            end: 3,
+            handle: 0,
+            len: 0,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 0,
+            handles: 0,
+            options: 0,
+        },
+        // Socket end 0 and a duplicate of end 1 in transit: end 1 loses
+        // LAST_HANDLE.
+        Duplicate {
+            end: 1,
+            handle: 0,
+            rights: Rights::SAME_RIGHTS,
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 3,
+            pass: vec![(0, 0), (1, 1)],
+        },
+        ChannelCreate,
+        // Discarded without being read.
+        ChannelWrite {
+            end: 4,
+            handle: 0,
+            len: 20,
+            pass: vec![],
+        },
+        ChannelRead {
+            end: 5,
+            handle: 0,
+            bytes: 1,
+            handles: 0,
+            options: 1,
+        },
+        ChannelRead {
+            end: 5,
+            handle: 0,
+            bytes: 100,
+            handles: 0,
+            options: 0,
+        },
+        // End 3, with the sockets queued at it, into a message at 5.
+        ChannelWrite {
+            end: 4,
+            handle: 0,
+            len: 2,
+            pass: vec![(3, 0)],
+        },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 100,
+            handles: 4,
+            options: 0,
+        },
+        // Closing 5 closes 3 (2 sees PEER_CLOSED), whose queue held socket
+        // end 0 (1 sees PEER_CLOSED) and the duplicate (1 regains
+        // LAST_HANDLE).
+        Close { end: 5, handle: 0 },
+        ChannelRead {
+            end: 2,
+            handle: 0,
+            bytes: 100,
+            handles: 4,
+            options: 0,
+        },
+        ChannelWrite {
+            end: 2,
+            handle: 0,
+            len: 1,
+            pass: vec![(1, 0)],
+        },
+        Read {
+            end: 1,
+            handle: 0,
+            size: 10,
+        },
+        Write {
+            end: 1,
+            handle: 0,
+            len: 10,
+        },
+    ];
     vec![
         fill_and_drain.to_vec(),
         handles.to_vec(),
         read_sees_later_write,
+        channels,
     ]
 }
 
