@@ -23,7 +23,7 @@ use mx::api::{Socket, SocketOpts};
 use mx_tokio::AsyncSocket;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::stream::{pattern, PERIOD, WRITE};
+use super::stream::{block, check, pattern, WRITE};
 use super::{interleave, median, Better, Bound, Ctx, Outcome, Row};
 use crate::os;
 
@@ -43,9 +43,8 @@ where
     let mut buf = vec![0u8; WRITE];
     let began = Instant::now();
     let writing = tokio::spawn(async move {
-        for block in 0..blocks {
-            let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
-            writer.write_all(&written[phase..phase + WRITE]).await?;
+        for n in 0..blocks {
+            writer.write_all(block(&written, n)).await?;
         }
         writer.shutdown().await
     });
@@ -55,15 +54,7 @@ where
             .read(&mut buf)
             .await
             .map_err(|e| format!("read: {e}"))?;
-        if n == 0 {
-            return Err(format!("stream ended after {offset} of {total} bytes"));
-        }
-        let phase = (offset % PERIOD as u64) as usize;
-        if buf[..n] != pattern[phase..phase + n] {
-            return Err(format!(
-                "stream bytes differ in {n} bytes at offset {offset}"
-            ));
-        }
+        check(&pattern, offset, total, &buf[..n])?;
         offset += n as u64;
     }
     let rate = total as f64 / began.elapsed().as_secs_f64() / 1e9;

@@ -25,7 +25,7 @@ use mx::api::{Handle, Socket, SocketOpts};
 use rustix::net::{RecvFlags, SendFlags};
 
 use super::dgram::{self, MSG};
-use super::stream::{pattern, PERIOD, WRITE};
+use super::stream::{block, check, pattern, WRITE};
 use super::{interleave, median, percentile, Better, Bound, Ctx, Outcome, Row, Target};
 use crate::os;
 
@@ -145,9 +145,8 @@ pub(crate) fn peer(
                 Role::Stream => {
                     socket.recv(&mut go).map_err(mx)?;
                     let pattern = pattern();
-                    for block in 0..count / WRITE as u64 {
-                        let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
-                        socket.send(&pattern[phase..phase + WRITE]).map_err(mx)?;
+                    for n in 0..count / WRITE as u64 {
+                        socket.send(block(&pattern, n)).map_err(mx)?;
                     }
                 }
                 Role::Datagram => {
@@ -187,11 +186,8 @@ pub(crate) fn peer(
                     let mut stream = UnixStream::from(fd);
                     stream.read_exact(&mut go).map_err(io)?;
                     let pattern = pattern();
-                    for block in 0..count / WRITE as u64 {
-                        let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
-                        stream
-                            .write_all(&pattern[phase..phase + WRITE])
-                            .map_err(io)?;
+                    for n in 0..count / WRITE as u64 {
+                        stream.write_all(block(&pattern, n)).map_err(io)?;
                     }
                     let _ = stream.read(&mut go);
                 }
@@ -231,15 +227,7 @@ fn read_stream(
     let mut offset = 0u64;
     while offset < total {
         let n = read(&mut buf)?;
-        if n == 0 {
-            return Err(format!("stream ended after {offset} of {total} bytes"));
-        }
-        let phase = (offset % PERIOD as u64) as usize;
-        if buf[..n] != pattern[phase..phase + n] {
-            return Err(format!(
-                "stream bytes differ in {n} bytes at offset {offset}"
-            ));
-        }
+        check(&pattern, offset, total, &buf[..n])?;
         offset += n as u64;
     }
     Ok(total as f64 / began.elapsed().as_secs_f64() / 1e9)
@@ -260,18 +248,8 @@ fn read_datagrams(
 }
 
 /// Times `rounds` round trips with `call`; (median, p99) in microseconds.
-fn time_round_trips(rounds: u64, mut call: impl FnMut(u8) -> Outcome<u8>) -> Outcome<(f64, f64)> {
-    let mut times = Vec::with_capacity(rounds as usize);
-    for round in 0..rounds {
-        let sent = round as u8;
-        let began = Instant::now();
-        let got = call(sent)?;
-        times.push(began.elapsed().as_nanos() as u64);
-        if got != sent {
-            return Err(format!("round {round}: sent {sent}, got {got} back"));
-        }
-    }
-    times.sort_unstable();
+fn time_round_trips(rounds: u64, call: impl FnMut(u8) -> Outcome<u8>) -> Outcome<(f64, f64)> {
+    let times = super::rtt::timed_rounds(rounds, call)?;
     Ok((
         percentile(&times, 50.0) as f64 / 1e3,
         percentile(&times, 99.0) as f64 / 1e3,

@@ -87,29 +87,38 @@ fn pingpong(
         });
         let client = scope.spawn(|| -> Outcome<Vec<u64>> {
             os::pin(client_cpu)?;
-            let mut times = Vec::with_capacity(rounds as usize);
             start.wait();
-            for round in 0..rounds {
-                let sent = round as u8;
-                let began = Instant::now();
-                let got = call(sent)?;
-                times.push(began.elapsed().as_nanos() as u64);
-                if got != sent {
-                    return Err(format!("round {round}: sent {sent}, got {got} back"));
-                }
-            }
-            Ok(times)
+            timed_rounds(rounds, &mut call)
         });
         let times = client.join().map_err(|_| "client panicked")?;
         echoer.join().map_err(|_| "echo thread panicked")??;
-        let mut times = times?;
-        times.sort_unstable();
+        let times = times?;
         Ok(Latency {
             median: percentile(&times, 50.0) as f64 / 1e3,
             p99: percentile(&times, 99.0) as f64 / 1e3,
             times,
         })
     })
+}
+
+/// Times `rounds` round trips with `call`, which sends a byte and returns
+/// the byte echoed back (checked); nanoseconds each, sorted.
+pub(crate) fn timed_rounds(
+    rounds: u64,
+    mut call: impl FnMut(u8) -> Outcome<u8>,
+) -> Outcome<Vec<u64>> {
+    let mut times = Vec::with_capacity(rounds as usize);
+    for round in 0..rounds {
+        let sent = round as u8;
+        let began = Instant::now();
+        let got = call(sent)?;
+        times.push(began.elapsed().as_nanos() as u64);
+        if got != sent {
+            return Err(format!("round {round}: sent {sent}, got {got} back"));
+        }
+    }
+    times.sort_unstable();
+    Ok(times)
 }
 
 /// One run over a Magenta stream socket.

@@ -39,6 +39,28 @@ pub(crate) fn pattern() -> Vec<u8> {
     (0..WRITE + PERIOD).map(|i| (i % PERIOD) as u8).collect()
 }
 
+/// Write number `block` of the stream: [`WRITE`] bytes of `pattern`.
+pub(crate) fn block(pattern: &[u8], block: u64) -> &[u8] {
+    let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
+    &pattern[phase..phase + WRITE]
+}
+
+/// Checks `bytes`, read at `offset` of a stream of `total` bytes, against
+/// `pattern` (no bytes at all is an early end).
+pub(crate) fn check(pattern: &[u8], offset: u64, total: u64, bytes: &[u8]) -> Outcome<()> {
+    let n = bytes.len();
+    if n == 0 {
+        return Err(format!("stream ended after {offset} of {total} bytes"));
+    }
+    let phase = (offset % PERIOD as u64) as usize;
+    if bytes != &pattern[phase..phase + n] {
+        return Err(format!(
+            "stream bytes differ in {n} bytes at offset {offset}"
+        ));
+    }
+    Ok(())
+}
+
 /// Moves `total` bytes (a multiple of [`WRITE`]) from `write` to `read` on
 /// two pinned threads; returns GB/s (10^9 bytes per second).
 fn transfer(
@@ -55,9 +77,8 @@ fn transfer(
         let writer = scope.spawn(|| -> Outcome<()> {
             os::pin(writer_cpu)?;
             start.wait();
-            for block in 0..blocks {
-                let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
-                write(&pattern[phase..phase + WRITE])?;
+            for n in 0..blocks {
+                write(block(&pattern, n))?;
             }
             Ok(())
         });
@@ -70,15 +91,7 @@ fn transfer(
             let mut offset = 0u64;
             while offset < total {
                 let n = read(&mut buf)?;
-                if n == 0 {
-                    return Err(format!("stream ended after {offset} of {total} bytes"));
-                }
-                let phase = (offset % PERIOD as u64) as usize;
-                if buf[..n] != pattern[phase..phase + n] {
-                    return Err(format!(
-                        "stream bytes differ in {n} bytes at offset {offset}"
-                    ));
-                }
+                check(&pattern, offset, total, &buf[..n])?;
                 offset += n as u64;
             }
             Ok(total as f64 / began.elapsed().as_secs_f64() / 1e9)
@@ -129,10 +142,9 @@ fn memcpy(ctx: &Ctx, total: u64) -> Outcome<f64> {
                 let mut out = vec![0u8; WRITE];
                 let blocks = total / WRITE as u64;
                 let began = Instant::now();
-                for block in 0..blocks {
-                    let phase = (block * WRITE as u64 % PERIOD as u64) as usize;
-                    let slot = (block % 4) as usize * WRITE;
-                    ring[slot..slot + WRITE].copy_from_slice(&pattern[phase..phase + WRITE]);
+                for n in 0..blocks {
+                    let slot = (n % 4) as usize * WRITE;
+                    ring[slot..slot + WRITE].copy_from_slice(block(&pattern, n));
                     black_box(&mut ring);
                     out.copy_from_slice(&ring[slot..slot + WRITE]);
                     black_box(&mut out);
