@@ -64,6 +64,7 @@ static MODE: AtomicU8 = AtomicU8::new(UNDECIDED);
 /// The process's mode, deciding it (and registering with the kernel) on
 /// first use.
 #[cfg(not(loom))]
+#[inline]
 fn mode() -> u8 {
     match MODE.load(Ordering::Acquire) {
         UNDECIDED => decide(),
@@ -73,6 +74,7 @@ fn mode() -> u8 {
 
 #[cfg(not(loom))]
 #[cold]
+#[inline(never)]
 fn decide() -> u8 {
     use rustix::thread::{membarrier, MembarrierCommand};
     let private = membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok();

@@ -369,10 +369,18 @@ impl Ring {
 
     /// Maps the bytes if they are not yet. Only writers (inside the writer
     /// gate) call this, so there is one mapper at a time.
+    #[inline]
     fn map(&self) -> Result<(), Status> {
         if self.is_mapped() {
             return Ok(());
         }
+        self.map_now()
+    }
+
+    /// [`Ring::map`] the first time.
+    #[cold]
+    #[inline(never)]
+    fn map_now(&self) -> Result<(), Status> {
         use rustix::mm::{mmap_anonymous, MapFlags, ProtFlags};
         // SAFETY: a fresh private anonymous mapping at an address the
         // kernel picks: it aliases nothing.

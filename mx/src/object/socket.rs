@@ -164,24 +164,29 @@ trait ReadSide {
 }
 
 impl WriteSide for mx_shm::Writer<'_> {
+    #[inline]
     fn queued(&mut self, fresh: bool) -> Result<Tally, Status> {
         Ok(mx_shm::Writer::queued(self, fresh))
     }
 
+    #[inline]
     fn push(&mut self, src: &(impl Source + ?Sized), payload: u32) -> Result<(), Status> {
         mx_shm::Writer::push(self, src, payload)
     }
 }
 
 impl ReadSide for mx_shm::Reader<'_> {
+    #[inline]
     fn queued(&mut self, fresh: bool) -> Result<Tally, Status> {
         Ok(mx_shm::Reader::queued(self, fresh))
     }
 
+    #[inline]
     fn peek(&mut self, front: &mut [u8; MAX_HEADER], _queued: usize) -> usize {
         mx_shm::Reader::peek(self, front)
     }
 
+    #[inline]
     fn take(
         &mut self,
         skip: usize,

@@ -65,7 +65,14 @@ const COUNT: u32 = EAGER - 1;
 
 /// Data operations on eager objects in a row, with nobody waiting, after
 /// which a thread makes the object it is on lazy again.
-const CALM: u32 = if cfg!(loom) { 2 } else { 4096 };
+///
+/// A rent-or-buy choice: an eager object's data path pays a full fence
+/// (20 to 100 ns, more while its stores miss), and the next registration
+/// on a lazy object pays a `membarrier` (about 20 µs here with another
+/// thread of the process running). 512 fences cost about one `membarrier`.
+/// With 4,096, a 1-byte round trip that parked once every few thousand
+/// rounds spent most of its time eager.
+const CALM: u32 = if cfg!(loom) { 2 } else { 512 };
 
 /// A kind that can be waited on.
 pub(crate) trait Observable: Sync + core::fmt::Debug {
@@ -144,12 +151,21 @@ impl Watch {
 
     /// Whether anyone observes, for a data path that just published a
     /// change (see the module docs).
+    #[inline]
     fn watched_after_publish(&self) -> bool {
         mx_shm::fence::light();
         let word = self.word.load(Ordering::Relaxed);
         if word & EAGER == 0 {
             return word & COUNT != 0;
         }
+        self.watched_eager()
+    }
+
+    /// [`Watch::watched_after_publish`] on an eager object: the full fence,
+    /// then the word again.
+    #[cold]
+    #[inline(never)]
+    fn watched_eager(&self) -> bool {
         fence(Ordering::SeqCst);
         let word = self.word.load(Ordering::Relaxed);
         if word & COUNT != 0 {
@@ -359,10 +375,19 @@ pub(crate) fn locked<R>(o: &(impl Observable + ?Sized), f: impl FnOnce(&WatchSta
 
 /// After a data path published a change (no lock held): notifies the
 /// observers, if any (see the module docs for why this cannot miss one).
+#[inline(never)]
 pub(crate) fn data_changed(o: &(impl Observable + ?Sized)) {
     if o.watch().watched_after_publish() {
-        update(o, |_| ());
+        notify(o);
     }
+}
+
+/// [`data_changed`] with observers: kept out of line, so that the data
+/// paths with nobody waiting pay only the check.
+#[cold]
+#[inline(never)]
+fn notify(o: &(impl Observable + ?Sized)) {
+    update(o, |_| ());
 }
 
 /// Whether any observer is registered on `o` now.
