@@ -12,9 +12,12 @@
 //!
 //! A thread that may run on several CPUs spins without yielding for the
 //! first few microseconds (its peer is most likely running elsewhere and a
-//! system call would only add latency), then yields between checks. A thread
-//! pinned to one CPU yields between checks from the start: its peer may be
-//! waiting for that very CPU.
+//! system call would only add latency), then yields between checks. So does
+//! a thread pinned to one CPU that no other waiting thread is pinned to. A
+//! thread pinned to a CPU shared with another waiting thread yields between
+//! checks from the start: its peer may be waiting for that very CPU. The
+//! threads pinned to each CPU are counted ([`placement`]) the first time
+//! they wait and whenever their affinity is re-read.
 //!
 //! # Every waiting path, and why it sleeps
 //!
@@ -98,23 +101,99 @@ pub fn spin_budget() -> u64 {
     })
 }
 
-/// Whether this thread may run on more than one CPU (re-read every so many
-/// spins, since programs pin threads after starting them).
-fn may_run_elsewhere() -> bool {
-    thread_local! {
-        static AFFINITY: Cell<(u32, bool)> = const { Cell::new((0, true)) };
+/// Where this thread may run, as a spinning waiter cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Placement {
+    /// On more than one CPU (or unknown).
+    Free,
+    /// On one CPU, with no other waiting thread pinned to it.
+    PinnedAlone,
+    /// On one CPU that another waiting thread is pinned to as well.
+    PinnedShared,
+}
+
+/// Slots of [`PINNED`]: CPUs beyond share slots, which can only make a
+/// thread yield when it need not.
+const PIN_SLOTS: usize = 64;
+
+/// One CPU's count of waiting threads pinned to it, alone on its cache
+/// line (written only when a thread's pinning changes).
+#[derive(Debug)]
+#[repr(align(64))]
+struct PinCount(core::sync::atomic::AtomicU32);
+
+/// How many threads that have waited are pinned to each CPU (slot
+/// `cpu % PIN_SLOTS`).
+#[allow(clippy::disallowed_types)]
+static PINNED: [PinCount; PIN_SLOTS] =
+    [const { PinCount(core::sync::atomic::AtomicU32::new(0)) }; PIN_SLOTS];
+
+/// This thread's entry in [`PINNED`], taken back when the thread exits.
+#[derive(Debug)]
+struct Pin {
+    /// Waits since the affinity was last read.
+    uses: Cell<u32>,
+    /// The slot this thread is counted in, if pinned.
+    slot: Cell<Option<usize>>,
+}
+
+impl Pin {
+    /// Counts this thread in `slot` (or in none), uncounting it from the
+    /// one before.
+    fn set(&self, slot: Option<usize>) {
+        use core::sync::atomic::Ordering;
+        if self.slot.get() == slot {
+            return;
+        }
+        if let Some(old) = self.slot.get() {
+            PINNED[old].0.fetch_sub(1, Ordering::Relaxed);
+        }
+        if let Some(new) = slot {
+            PINNED[new].0.fetch_add(1, Ordering::Relaxed);
+        }
+        self.slot.set(slot);
     }
-    AFFINITY.with(|cell| {
-        let (uses, multi) = cell.get();
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.set(None);
+    }
+}
+
+/// Where this thread may run (its affinity re-read every so many waits,
+/// since programs pin threads after starting them).
+fn placement() -> Placement {
+    thread_local! {
+        static PIN: Pin = const {
+            Pin {
+                uses: Cell::new(0),
+                slot: Cell::new(None),
+            }
+        };
+    }
+    PIN.try_with(|pin| {
+        let uses = pin.uses.get();
+        pin.uses.set(uses.wrapping_add(1));
         if uses % 256 == 0 {
-            let multi = rustix::thread::sched_getaffinity(None).map_or(true, |set| set.count() > 1);
-            cell.set((uses.wrapping_add(1), multi));
-            multi
-        } else {
-            cell.set((uses.wrapping_add(1), multi));
-            multi
+            let only = rustix::thread::sched_getaffinity(None)
+                .ok()
+                .filter(|set| set.count() == 1)
+                .and_then(|set| (0..rustix::thread::CpuSet::MAX_CPU).find(|&cpu| set.is_set(cpu)));
+            pin.set(only.map(|cpu| cpu % PIN_SLOTS));
+        }
+        match pin.slot.get() {
+            None => Placement::Free,
+            Some(slot) => {
+                if PINNED[slot].0.load(core::sync::atomic::Ordering::Relaxed) > 1 {
+                    Placement::PinnedShared
+                } else {
+                    Placement::PinnedAlone
+                }
+            }
         }
     })
+    .unwrap_or(Placement::PinnedShared)
 }
 
 /// Polls `ready` for at most the spin budget (and not past `deadline`);
@@ -131,8 +210,9 @@ pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> boo
     let end = start
         .saturating_add(Duration::from_nanos(budget))
         .min(deadline);
-    if !may_run_elsewhere() {
-        // Pinned to one CPU: the peer may need it. Give it up between polls.
+    if placement() == Placement::PinnedShared {
+        // Pinned to a CPU that another waiter is pinned to: the peer may
+        // need it. Give it up between polls.
         loop {
             yield_now();
             if ready() {
@@ -409,5 +489,52 @@ pub(crate) fn sleep_until(deadline: Time) {
             .remaining_since(current)
             .unwrap_or(Duration::from_secs(3600));
         std::thread::sleep(remaining);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Pins this thread to `cpu`.
+    fn pin(cpu: usize) {
+        let mut set = rustix::thread::CpuSet::new();
+        set.set(cpu);
+        rustix::thread::sched_setaffinity(None, &set).expect("sched_setaffinity");
+    }
+
+    #[test]
+    fn waiters_pinned_to_one_cpu_yield_only_while_they_share_it() {
+        let allowed = rustix::thread::sched_getaffinity(None).expect("sched_getaffinity");
+        let cpu = (0..rustix::thread::CpuSet::MAX_CPU)
+            .find(|&cpu| allowed.is_set(cpu))
+            .expect("a CPU");
+        std::thread::spawn(move || {
+            assert_eq!(placement(), Placement::Free, "not pinned");
+            pin(cpu);
+            // The affinity is re-read every 256 waits.
+            let mut seen = Placement::Free;
+            for _ in 0..256 {
+                seen = placement();
+            }
+            assert_eq!(seen, Placement::PinnedAlone);
+            let (joined, wait) = mpsc::channel();
+            let (release, released) = mpsc::channel::<()>();
+            let other = std::thread::spawn(move || {
+                pin(cpu);
+                let seen = placement();
+                joined.send(seen).expect("send");
+                released.recv().expect("recv");
+            });
+            assert_eq!(wait.recv().expect("recv"), Placement::PinnedShared);
+            assert_eq!(placement(), Placement::PinnedShared);
+            release.send(()).expect("send");
+            other.join().expect("join");
+            // The other thread's count left with it.
+            assert_eq!(placement(), Placement::PinnedAlone);
+        })
+        .join()
+        .expect("the test thread");
     }
 }
