@@ -144,7 +144,7 @@ const RING: usize = 4096;
 /// pairs).
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct Padded(AtomicU64);
+pub(crate) struct Padded(pub(crate) AtomicU64);
 
 /// One message slot: eight words on one cache line of its own.
 #[derive(Debug, Default)]

@@ -69,7 +69,8 @@ impl Workload {
             Workload::AsyncStream => 3 * timed,
             Workload::Datagram => 4 * timed,
             Workload::Channel => 4 * timed,
-            Workload::RoundTrip => 3 * timed * if cpus.second.is_some() { 2 } else { 1 },
+            // Across CPUs the ring reference runs too.
+            Workload::RoundTrip => 3 * timed + if cpus.second.is_some() { 4 * timed } else { 0 },
             Workload::Idle => 2 * (config.idle_reps + 1),
             Workload::FanIn => 3 * timed,
             Workload::CrossProcess => 9 * timed,

@@ -199,7 +199,7 @@ const LEGEND: [&str; 2] = [
 ];
 
 /// What each reference bound is, by name.
-const BOUNDS_EXPLAINED: [(&str, &str); 7] = [
+const BOUNDS_EXPLAINED: [(&str, &str); 8] = [
     (
         "memcpy",
         "memcpy/2, memcpy: one thread copying 64 KiB blocks into a 256 KiB ring and \
@@ -239,6 +239,13 @@ const BOUNDS_EXPLAINED: [(&str, &str); 7] = [
         "cache-line ping-pong",
         "cache-line ping-pong: the same round trip through one atomic word, both threads \
          spinning: the hardware's floor for any design.",
+    ),
+    (
+        "ring round trip",
+        "ring round trip: the same round trip through two bare byte rings, one each way, \
+         between the same two CPUs: each side's index on its own cache line, cached views \
+         of the other's, spinning waits. Each hop moves the index's line and the data's: \
+         the hand-off any ring-based socket pays.",
     ),
     (
         "yield ping-pong",

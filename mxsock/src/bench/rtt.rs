@@ -14,17 +14,19 @@
 //! cache-line round trip, below which no design can go. On one CPU each
 //! waiting thread yields the CPU at every poll: that is two `sched_yield`
 //! switches per round trip, what a design that never sleeps in the kernel
-//! pays.
+//! pays. Across CPUs, also through two bare byte rings (one each way, with
+//! cached indices): each hop moves two cache lines, the ring's index and
+//! its data, which is what a socket built on a ring pays at least.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Barrier;
 use std::time::Instant;
 
 use mx::api::{Socket, SocketOpts};
 
-use super::dgram::backoff;
+use super::dgram::{backoff, Padded};
 use super::{interleave, median, percentile, Better, Bound, Ctx, Outcome, Row, Target};
 use crate::os;
 
@@ -208,6 +210,113 @@ fn bare(cpus: (usize, usize), rounds: u64, yield_every_poll: bool) -> Outcome<La
     )
 }
 
+/// The name of the ring reference.
+const RING_BOUND: &str = "ring round trip";
+
+/// Bytes in each ring of the ring reference.
+const RING_BYTES: usize = 4096;
+
+/// One direction of the ring reference: bytes, and each side's index on its
+/// own cache lines.
+#[derive(Debug)]
+struct ByteRing {
+    /// Byte `i` of the stream is at `i % RING_BYTES`.
+    bytes: Box<[AtomicU8]>,
+    /// Bytes published: written by the writer only.
+    head: Padded,
+    /// Bytes consumed: written by the reader only.
+    tail: Padded,
+}
+
+impl ByteRing {
+    fn new() -> ByteRing {
+        ByteRing {
+            bytes: (0..RING_BYTES).map(|_| AtomicU8::new(0)).collect(),
+            head: Padded::default(),
+            tail: Padded::default(),
+        }
+    }
+}
+
+/// The writer of a [`ByteRing`], with its cached view of the reader's index.
+#[derive(Debug)]
+struct RingWriter<'a> {
+    ring: &'a ByteRing,
+    head: u64,
+    tail_seen: u64,
+}
+
+impl RingWriter<'_> {
+    fn push(&mut self, byte: u8) {
+        let mut polls = 0u32;
+        while self.head - self.tail_seen == RING_BYTES as u64 {
+            self.tail_seen = self.ring.tail.0.load(Ordering::Acquire);
+            if self.head - self.tail_seen == RING_BYTES as u64 {
+                backoff(&mut polls);
+            }
+        }
+        self.ring.bytes[(self.head % RING_BYTES as u64) as usize].store(byte, Ordering::Relaxed);
+        self.head += 1;
+        self.ring.head.0.store(self.head, Ordering::Release);
+    }
+}
+
+/// The reader of a [`ByteRing`], with its cached view of the writer's index.
+#[derive(Debug)]
+struct RingReader<'a> {
+    ring: &'a ByteRing,
+    tail: u64,
+    head_seen: u64,
+}
+
+impl RingReader<'_> {
+    fn pop(&mut self) -> u8 {
+        let mut polls = 0u32;
+        while self.tail == self.head_seen {
+            self.head_seen = self.ring.head.0.load(Ordering::Acquire);
+            if self.tail == self.head_seen {
+                backoff(&mut polls);
+            }
+        }
+        let byte =
+            self.ring.bytes[(self.tail % RING_BYTES as u64) as usize].load(Ordering::Relaxed);
+        self.tail += 1;
+        self.ring.tail.0.store(self.tail, Ordering::Release);
+        byte
+    }
+}
+
+/// One run of the ring reference: the byte goes out through one ring and
+/// comes back through the other.
+fn rings(cpus: (usize, usize), rounds: u64) -> Outcome<Latency> {
+    let (out, back) = (ByteRing::new(), ByteRing::new());
+    let writer = |ring| RingWriter {
+        ring,
+        head: 0,
+        tail_seen: 0,
+    };
+    let reader = |ring| RingReader {
+        ring,
+        tail: 0,
+        head_seen: 0,
+    };
+    let (mut client_tx, mut client_rx) = (writer(&out), reader(&back));
+    let (mut echo_rx, mut echo_tx) = (reader(&out), writer(&back));
+    pingpong(
+        cpus.0,
+        cpus.1,
+        rounds,
+        |byte| {
+            client_tx.push(byte);
+            Ok(client_rx.pop())
+        },
+        || {
+            echo_tx.push(echo_rx.pop());
+            Ok(())
+        },
+    )
+}
+
 /// Runs one placement; returns its two rows and its samples.
 fn placement(
     ctx: &Ctx,
@@ -224,16 +333,34 @@ fn placement(
     } else {
         "cache-line ping-pong"
     };
-    let [mx, sp, floor] = interleave(
-        ctx,
-        &format!("round trip, {label}"),
-        ctx.config.reps,
-        &mut [
-            ("mx", &mut |w| magenta(cpus, size(w))),
-            ("socketpair", &mut |w| socketpair(cpus, size(w))),
-            (bound_name, &mut |w| bare(cpus, size(w), same_cpu)),
-        ],
-    )?;
+    let workload = format!("round trip, {label}");
+    let (mx, sp, floor, ring) = if same_cpu {
+        // Two spinning rings on one CPU measure the scheduler's time slice.
+        let [mx, sp, floor] = interleave(
+            ctx,
+            &workload,
+            ctx.config.reps,
+            &mut [
+                ("mx", &mut |w| magenta(cpus, size(w))),
+                ("socketpair", &mut |w| socketpair(cpus, size(w))),
+                (bound_name, &mut |w| bare(cpus, size(w), same_cpu)),
+            ],
+        )?;
+        (mx, sp, floor, None)
+    } else {
+        let [mx, sp, floor, ring] = interleave(
+            ctx,
+            &workload,
+            ctx.config.reps,
+            &mut [
+                ("mx", &mut |w| magenta(cpus, size(w))),
+                ("socketpair", &mut |w| socketpair(cpus, size(w))),
+                (bound_name, &mut |w| bare(cpus, size(w), same_cpu)),
+                (RING_BOUND, &mut |w| rings(cpus, size(w))),
+            ],
+        )?;
+        (mx, sp, floor, Some(ring))
+    };
     let medians = |samples: &[Latency]| samples.iter().map(|l| l.median).collect::<Vec<_>>();
     let p99s = |samples: &[Latency]| samples.iter().map(|l| l.p99).collect::<Vec<_>>();
     let checked = format!("the byte of every round trip, {rounds} per run");
@@ -245,31 +372,34 @@ fn placement(
         socketpair: pooled(&sp),
         bound: pooled(&floor),
     };
-    let rows = vec![
-        Row::new(
-            &format!("{id}_median"),
-            &format!("round trip, 1 byte, {label}, median"),
-            "us",
-            Better::Lower,
-            medians(&mx),
-            medians(&sp),
-        )
-        .target(Target::at_most(target))
-        .bound(Bound::new(bound_name, median(&medians(&floor))))
-        .checked(checked.clone())
-        .pinning(pinning.clone()),
-        Row::new(
-            &format!("{id}_p99"),
-            &format!("round trip, 1 byte, {label}, p99"),
-            "us",
-            Better::Lower,
-            p99s(&mx),
-            p99s(&sp),
-        )
-        .bound(Bound::new(bound_name, median(&p99s(&floor))))
-        .checked(checked)
-        .pinning(pinning),
-    ];
+    let mut median_row = Row::new(
+        &format!("{id}_median"),
+        &format!("round trip, 1 byte, {label}, median"),
+        "us",
+        Better::Lower,
+        medians(&mx),
+        medians(&sp),
+    )
+    .target(Target::at_most(target))
+    .bound(Bound::new(bound_name, median(&medians(&floor))))
+    .checked(checked.clone())
+    .pinning(pinning.clone());
+    let mut p99_row = Row::new(
+        &format!("{id}_p99"),
+        &format!("round trip, 1 byte, {label}, p99"),
+        "us",
+        Better::Lower,
+        p99s(&mx),
+        p99s(&sp),
+    )
+    .bound(Bound::new(bound_name, median(&p99s(&floor))))
+    .checked(checked)
+    .pinning(pinning);
+    if let Some(ring) = &ring {
+        median_row = median_row.bound(Bound::new(RING_BOUND, median(&medians(ring))));
+        p99_row = p99_row.bound(Bound::new(RING_BOUND, median(&p99s(ring))));
+    }
+    let rows = vec![median_row, p99_row];
     Ok((rows, samples))
 }
 
