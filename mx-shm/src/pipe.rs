@@ -125,6 +125,11 @@ impl Pipe {
         written.since(read)
     }
 
+    /// Everything ever published into the pipe (its writer's counter).
+    pub fn published(&self) -> Tally {
+        Tally::unpack(self.written.0.load(Ordering::Relaxed))
+    }
+
     /// Enters the writer side.
     #[inline]
     pub fn writer(&self) -> Writer<'_> {

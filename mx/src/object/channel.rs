@@ -37,7 +37,7 @@ use mx_core::channel::{self as rules, Delivered, EndState, Inbox, ReadCheck};
 use mx_core::{Koid, RawHandle, Side, Signals, Status, Time};
 
 use super::state::Packed;
-use super::wait::{park_until, spin_until};
+use super::wait::{park_until, spin_until, Pace};
 use super::watch::{self, Observable, Watch};
 use super::Live;
 use crate::sync::{counters, Arc, AtomicU64, Mutex, Ordering, Padded, Parker};
@@ -491,7 +491,7 @@ impl ChannelPair {
         parker: &Parker,
         deadline: Time,
     ) -> CallEnd {
-        if !spin_until(deadline, || parker.is_unparked()) {
+        if !spin_until(deadline, Pace::Eager, || parker.is_unparked()) {
             park_until(parker, deadline);
         }
         match self.poll_reply(side, id, None) {

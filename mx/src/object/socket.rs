@@ -684,6 +684,49 @@ impl Observable for SocketPair {
         )
     }
 
+    /// A reader polling for `READABLE` or `PEER_CLOSED` leaves out its
+    /// outbox's counters, which its peer writes at every read of its own.
+    fn signals_among(&self, side: Side, wanted: Signals) -> Signals {
+        #[cfg(not(loom))]
+        let local = self.shared().is_none();
+        #[cfg(loom)]
+        let local = true;
+        if !local || wanted.intersects(Signals::WRITABLE) {
+            return self.signals(side) & wanted;
+        }
+        // The outbox decides only WRITABLE, which is not wanted.
+        let signals = rules::signals(
+            self.end(side),
+            self.end(side.peer()),
+            self.queued(side),
+            Tally::ZERO,
+        );
+        signals & wanted
+    }
+
+    /// Compares what `side` has published into its outbox with what it
+    /// had at this thread's previous wait on the same end. The first wait
+    /// on an end counts as a conversation; a shared pair always does.
+    #[cfg(not(loom))]
+    fn conversing(&self, side: Side) -> bool {
+        use core::cell::Cell;
+        std::thread_local! {
+            /// The end of this thread's previous wait, and what that end
+            /// had published then.
+            static LAST: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
+        }
+        let Some(backing) = self.pipes.get() else {
+            return true;
+        };
+        if backing.shared.get().is_some() {
+            return true;
+        }
+        let end = core::ptr::from_ref(self) as usize + side.index();
+        let sent = backing.local[side.peer().index()].published().pack();
+        LAST.try_with(|last| last.replace((end, sent)) != (end, sent))
+            .unwrap_or(true)
+    }
+
     fn room(&self, side: Side) -> Option<usize> {
         Some(SocketPair::room(self, side).unwrap_or(usize::MAX))
     }
@@ -1438,5 +1481,25 @@ mod tests {
         // 96-byte allocation (malloc adds 8 and rounds to 16).
         let size = core::mem::size_of::<crate::object::Object>();
         assert!(size + 8 <= 88, "Object is {size} bytes");
+    }
+
+    #[cfg(not(loom))]
+    #[test]
+    fn a_waiter_converses_only_after_writing_since_its_last_wait() {
+        use super::{Side, SocketPair};
+        use crate::object::watch::Observable;
+        let pair = SocketPair::new(false);
+        pair.write(Side::A, &[1u8][..]).expect("write");
+        // The first wait on an end counts as a conversation.
+        assert!(pair.conversing(Side::B));
+        // B only consumes: its peer is streaming.
+        assert!(!pair.conversing(Side::B));
+        assert!(!pair.conversing(Side::B));
+        // B answers: the next wait expects the reply.
+        pair.write(Side::B, &[2u8][..]).expect("write");
+        assert!(pair.conversing(Side::B));
+        assert!(!pair.conversing(Side::B));
+        // A wait on the other end is another conversation.
+        assert!(pair.conversing(Side::A));
     }
 }

@@ -10,14 +10,25 @@
 //! environment variable is set (0 disables spinning), else
 //! [`DEFAULT_SPIN_NS`].
 //!
-//! A thread that may run on several CPUs spins without yielding for the
-//! first few microseconds (its peer is most likely running elsewhere and a
-//! system call would only add latency), then yields between checks. So does
-//! a thread pinned to one CPU that no other waiting thread is pinned to. A
-//! thread pinned to a CPU shared with another waiting thread yields between
-//! checks from the start: its peer may be waiting for that very CPU. The
-//! threads pinned to each CPU are counted ([`placement`]) the first time
-//! they wait and whenever their affinity is re-read.
+//! How a waiter spins ([`Pace`]) depends on what its peer is doing:
+//!
+//! - A waiter in a conversation (it wrote to the socket since its previous
+//!   wait on it, so the peer is answering: `Observable::conversing`) spins
+//!   without yielding for the first few microseconds, then yields between
+//!   checks. The peer most likely runs elsewhere, and a system call would
+//!   only add latency to the answer.
+//! - A waiter that only consumes (its peer is streaming), and a writer
+//!   waiting for room, yield between checks from the start: polling at full
+//!   speed takes the producer's cache lines from it after every message,
+//!   which made 64-byte datagrams a third slower.
+//! - A thread pinned to a CPU that another waiting thread is pinned to
+//!   yields between checks from the start: its peer may be waiting for that
+//!   very CPU. The threads pinned to each CPU are counted ([`placement`])
+//!   the first time they wait and whenever their affinity is re-read.
+//!
+//! Each poll of `wait_one` reads only the state that the wanted signals
+//! depend on (`Observable::signals_among`): a socket reader leaves out its
+//! outbox's counters, which its peer writes at every read.
 //!
 //! # Every waiting path, and why it sleeps
 //!
@@ -196,9 +207,20 @@ fn placement() -> Placement {
     .unwrap_or(Placement::PinnedShared)
 }
 
+/// How a spinning waiter polls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pace {
+    /// Without yielding for the first [`PURE_SPIN_NS`]: the peer is
+    /// answering and the answer is wanted at once.
+    Eager,
+    /// Yielding the CPU between polls from the start: the peer is busy
+    /// producing, and every poll would take its cache lines away.
+    Gentle,
+}
+
 /// Polls `ready` for at most the spin budget (and not past `deadline`);
 /// returns whether it became true.
-pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> bool {
+pub(crate) fn spin_until(deadline: Time, pace: Pace, mut ready: impl FnMut() -> bool) -> bool {
     if ready() {
         return true;
     }
@@ -210,9 +232,9 @@ pub(crate) fn spin_until(deadline: Time, mut ready: impl FnMut() -> bool) -> boo
     let end = start
         .saturating_add(Duration::from_nanos(budget))
         .min(deadline);
-    if placement() == Placement::PinnedShared {
-        // Pinned to a CPU that another waiter is pinned to: the peer may
-        // need it. Give it up between polls.
+    if pace == Pace::Gentle || placement() == Placement::PinnedShared {
+        // A busy producer, or a peer that may need this very CPU (another
+        // waiter is pinned to it): give it up between polls.
         loop {
             yield_now();
             if ready() {
@@ -282,12 +304,14 @@ pub(crate) fn wait_one(
     signals: Signals,
     deadline: Time,
 ) -> Result<Signals, ErrorWith<Signals>> {
-    let look = || {
-        table().find::<Waitable, _>(handle, Rights::READ, |found| {
-            Ok(found.target.signals(found.side))
-        })
-    };
-    let mut current = look()?;
+    let (mut current, pace) = table().find::<Waitable, _>(handle, Rights::READ, |found| {
+        let pace = if found.target.conversing(found.side) {
+            Pace::Eager
+        } else {
+            Pace::Gentle
+        };
+        Ok((found.target.signals(found.side), pace))
+    })?;
     if current.intersects(signals) {
         return Ok(current);
     }
@@ -297,8 +321,17 @@ pub(crate) fn wait_one(
             value: Some(current),
         });
     }
-    let seen = spin_until(deadline, || match look() {
-        Ok(now) => {
+    // Each poll reads only the state that the wanted signals depend on;
+    // once one of them is asserted, all of them, in the same lookup.
+    let poll = || {
+        table().find::<Waitable, _>(handle, Rights::READ, |found| {
+            let wanted = found.target.signals_among(found.side, signals);
+            Ok((!wanted.is_empty()).then(|| found.target.signals(found.side)))
+        })
+    };
+    let seen = spin_until(deadline, pace, || match poll() {
+        Ok(None) => false,
+        Ok(Some(now)) => {
             current = now;
             now.intersects(signals)
         }
@@ -329,7 +362,8 @@ pub(crate) fn wait_room(handle: RawHandle, need: usize, deadline: Time) -> Resul
     // waits for exactly `need`: the reader may never free more.
     let batch = need.max(SOCKET_CAPACITY / 8);
     let fits = || pair.room(end.side).is_none_or(|room| room >= batch);
-    if spin_until(deadline, fits) {
+    // A writer waiting for room waits for its reader to drain a batch.
+    if spin_until(deadline, Pace::Gentle, fits) {
         return Ok(());
     }
     wait_registered::<SocketPair>(
@@ -449,7 +483,7 @@ pub(crate) fn wait_many(items: &mut [WaitItem], deadline: Time) -> Result<(), St
         }
     }
     if !satisfied && (deadline == Time::INFINITE || deadline > now()) {
-        spin_until(deadline, || parker.is_unparked());
+        spin_until(deadline, Pace::Eager, || parker.is_unparked());
         park_until(&parker, deadline);
     }
     let mut canceled = false;

@@ -85,6 +85,22 @@ pub(crate) trait Observable: Sync + core::fmt::Debug {
     /// The current signals of `side`, computed without locking.
     fn signals(&self, side: Side) -> Signals;
 
+    /// Those of `side`'s current signals that are among `wanted`, for a
+    /// waiter polling for them: a kind may leave out state that only other
+    /// signals depend on, and the cache lines that hold it.
+    fn signals_among(&self, side: Side, wanted: Signals) -> Signals {
+        self.signals(side) & wanted
+    }
+
+    /// Whether a thread about to wait on `side` is in a conversation on
+    /// it: it sent something since its previous wait on `side`, so its
+    /// peer is most likely answering now, and a waiter should poll at
+    /// once. A waiter that is not (it only consumes) polls gently instead,
+    /// leaving a busy writer its cache lines.
+    fn conversing(&self, _side: Side) -> bool {
+        true
+    }
+
     /// Payload bytes `side` may write now, for room waiters (sockets only;
     /// unlimited once a write from `side` would fail whatever the room).
     fn room(&self, _side: Side) -> Option<usize> {
