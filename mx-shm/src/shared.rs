@@ -635,6 +635,12 @@ impl SharedSocket {
         self.seg.u32_at(PIPE_CTL[pipe] + field)
     }
 
+    /// Pipe `pipe`'s writer counter as it is now, unchecked: for heuristics
+    /// only (another process may have written anything there).
+    pub fn published(&self, pipe: usize) -> u64 {
+        self.ctl_u64(pipe, WRITTEN).load(Ordering::Relaxed)
+    }
+
     /// What pipe `pipe` (the inbox of end `pipe`) holds now, without
     /// entering it; checked.
     ///

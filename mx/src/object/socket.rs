@@ -706,7 +706,9 @@ impl Observable for SocketPair {
 
     /// Compares what `side` has published into its outbox with what it
     /// had at this thread's previous wait on the same end. The first wait
-    /// on an end counts as a conversation; a shared pair always does.
+    /// on an end counts as a conversation. In a segment the counter is
+    /// another process's to scribble on too: a wrong guess only changes how
+    /// fast this thread polls.
     #[cfg(not(loom))]
     fn conversing(&self, side: Side) -> bool {
         use core::cell::Cell;
@@ -718,11 +720,11 @@ impl Observable for SocketPair {
         let Some(backing) = self.pipes.get() else {
             return true;
         };
-        if backing.shared.get().is_some() {
-            return true;
-        }
+        let sent = match backing.shared.get() {
+            Some(shared) => shared.socket.published(side.peer().index()),
+            None => backing.local[side.peer().index()].published().pack(),
+        };
         let end = core::ptr::from_ref(self) as usize + side.index();
-        let sent = backing.local[side.peer().index()].published().pack();
         LAST.try_with(|last| last.replace((end, sent)) != (end, sent))
             .unwrap_or(true)
     }
