@@ -237,17 +237,28 @@ pub fn signal_peer(peer: &mut End, clear: Signals, set: Signals) -> Result<(), S
 }
 
 /// Writes `len` as little-endian base-128 into `out`; returns the byte count.
-pub fn encode_len(mut len: usize, out: &mut [u8; MAX_HEADER]) -> usize {
+pub fn encode_len(len: usize, out: &mut [u8; MAX_HEADER]) -> usize {
+    let (word, n) = len_header(len);
+    out.copy_from_slice(&word.to_le_bytes()[..MAX_HEADER]);
+    n
+}
+
+/// [`encode_len`]'s bytes as the low bytes of one little-endian word, and
+/// their count. Built in a register, the header is stored with one write:
+/// a header stored byte by byte and then copied whole stalls the copy
+/// (the wider load cannot take its bytes from the narrower stores in
+/// flight), which cost 64-byte datagram writes about a tenth of their time.
+pub fn len_header(mut len: usize) -> (u32, usize) {
     debug_assert!(len <= SOCKET_CAPACITY);
+    let mut word = 0u32;
     let mut i = 0;
     loop {
-        let byte = (len & 0x7f) as u8;
+        let byte = (len & 0x7f) as u32;
         len >>= 7;
         if len == 0 || i == MAX_HEADER - 1 {
-            out[i] = byte;
-            return i + 1;
+            return (word | byte << (8 * i), i + 1);
         }
-        out[i] = byte | 0x80;
+        word |= (byte | 0x80) << (8 * i);
         i += 1;
     }
 }

@@ -12,7 +12,7 @@
 
 use core::ptr;
 
-use mx_core::socket::{encode_len, MAX_HEADER};
+use mx_core::socket::len_header;
 use mx_core::Status;
 
 /// Bytes to be written: a slice, or a caller's memory reached another way.
@@ -176,7 +176,8 @@ impl Sink for VecSink<'_> {
 /// (for a stream, just the payload).
 #[derive(Debug)]
 pub struct Framed<'a, T: ?Sized> {
-    header: [u8; MAX_HEADER],
+    /// The header in its first `header_len` bytes ([`len_header`]).
+    header: [u8; 4],
     header_len: usize,
     payload: &'a T,
     payload_len: usize,
@@ -186,14 +187,9 @@ impl<'a, T: Source + ?Sized> Framed<'a, T> {
     /// The first `len` bytes of `payload`, with a length header when
     /// `datagram`.
     pub fn new(datagram: bool, payload: &'a T, len: usize) -> Framed<'a, T> {
-        let mut header = [0; MAX_HEADER];
-        let header_len = if datagram {
-            encode_len(len, &mut header)
-        } else {
-            0
-        };
+        let (word, header_len) = if datagram { len_header(len) } else { (0, 0) };
         Framed {
-            header,
+            header: word.to_le_bytes(),
             header_len,
             payload,
             payload_len: len,
