@@ -711,12 +711,6 @@ impl Observable for SocketPair {
     /// fast this thread polls.
     #[cfg(not(loom))]
     fn conversing(&self, side: Side) -> bool {
-        use core::cell::Cell;
-        std::thread_local! {
-            /// The end of this thread's previous wait, and what that end
-            /// had published then.
-            static LAST: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
-        }
         let Some(backing) = self.pipes.get() else {
             return true;
         };
@@ -725,8 +719,7 @@ impl Observable for SocketPair {
             None => backing.local[side.peer().index()].published().pack(),
         };
         let end = core::ptr::from_ref(self) as usize + side.index();
-        LAST.try_with(|last| last.replace((end, sent)) != (end, sent))
-            .unwrap_or(true)
+        watch::sent_since_last_wait(end, sent)
     }
 
     fn room(&self, side: Side) -> Option<usize> {

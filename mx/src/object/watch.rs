@@ -120,6 +120,21 @@ pub(crate) trait Observable: Sync + core::fmt::Debug {
     fn observing(&self, _side: Side) {}
 }
 
+/// For [`Observable::conversing`]: whether the end `end` (an address that
+/// names it) has sent more than `sent` (its count of what it ever sent)
+/// since this thread's previous wait on it. The first wait on an end
+/// counts as a conversation. Only the last end waited on is remembered.
+#[cfg(not(loom))]
+pub(crate) fn sent_since_last_wait(end: usize, sent: u64) -> bool {
+    use core::cell::Cell;
+    std::thread_local! {
+        /// The end of this thread's previous wait, and what it had sent.
+        static LAST: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
+    }
+    LAST.try_with(|last| last.replace((end, sent)) != (end, sent))
+        .unwrap_or(true)
+}
+
 /// An object's observers, under one lock, and how many there are.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
