@@ -157,7 +157,12 @@ impl Pin {
             return;
         }
         if let Some(old) = self.slot.get() {
-            PINNED[old].0.fetch_sub(1, Ordering::Relaxed);
+            // Saturating: a fork child's reset may have dropped this count.
+            let _ = PINNED[old]
+                .0
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(1))
+                });
         }
         if let Some(new) = slot {
             PINNED[new].0.fetch_add(1, Ordering::Relaxed);
@@ -172,17 +177,34 @@ impl Drop for Pin {
     }
 }
 
+thread_local! {
+    /// This thread's count in [`PINNED`].
+    static PIN: Pin = const {
+        Pin {
+            uses: Cell::new(0),
+            slot: Cell::new(None),
+        }
+    };
+}
+
+/// In a child after `fork()`: only this thread came along, so the counts
+/// are its own pin alone.
+#[cfg(not(loom))]
+pub(crate) fn reset_after_fork() {
+    use core::sync::atomic::Ordering;
+    for count in &PINNED {
+        count.0.store(0, Ordering::Relaxed);
+    }
+    let _ = PIN.try_with(|pin| {
+        if let Some(slot) = pin.slot.get() {
+            PINNED[slot].0.store(1, Ordering::Relaxed);
+        }
+    });
+}
+
 /// Where this thread may run (its affinity re-read every so many waits,
 /// since programs pin threads after starting them).
 fn placement() -> Placement {
-    thread_local! {
-        static PIN: Pin = const {
-            Pin {
-                uses: Cell::new(0),
-                slot: Cell::new(None),
-            }
-        };
-    }
     PIN.try_with(|pin| {
         let uses = pin.uses.get();
         pin.uses.set(uses.wrapping_add(1));
@@ -566,6 +588,20 @@ mod tests {
             release.send(()).expect("send");
             other.join().expect("join");
             // The other thread's count left with it.
+            assert_eq!(placement(), Placement::PinnedAlone);
+            // A fork child counts only the thread that forked.
+            let (joined, wait) = mpsc::channel();
+            let (release, released) = mpsc::channel::<()>();
+            let other = std::thread::spawn(move || {
+                pin(cpu);
+                joined.send(placement()).expect("send");
+                released.recv().expect("recv");
+            });
+            assert_eq!(wait.recv().expect("recv"), Placement::PinnedShared);
+            reset_after_fork();
+            assert_eq!(placement(), Placement::PinnedAlone);
+            release.send(()).expect("send");
+            other.join().expect("join");
             assert_eq!(placement(), Placement::PinnedAlone);
         })
         .join()

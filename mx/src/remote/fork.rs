@@ -22,6 +22,7 @@ fn after_fork_in_child() {
     crate::table::reset_after_fork();
     crate::object::socket::reset_after_fork();
     crate::sys::linux::reset_after_fork();
+    crate::object::wait::reset_after_fork();
     // mx_shm reset its own per-thread records and its fences before this
     // hook ran (see `mx_shm::process::at_fork_child`).
 }
