@@ -11,7 +11,9 @@
 //!         one in transit): state, pid, start time, handles held per end,
 //!         bell (rung flag, token, abstract socket name)
 //!  4096   pipe 0 control (bytes readable at end A): writer lock, written,
-//!         reader lock, read, each on its own cache line; 4608: pipe 1's
+//!         reader lock, read, writer bias and streak, reader bias and
+//!         streak, writer busy words, reader busy words (one per slot),
+//!         each on its own cache line; 4608: pipe 1's
 //!  8192   ring 0 (RING_BYTES), then ring 1
 //! ```
 //!
@@ -34,11 +36,32 @@
 //!
 //! # Writers and readers
 //!
-//! Each side of each pipe has a lock word in the segment, taken by
-//! compare-and-swap (one process at a time) after the local [`Gate`] (one
-//! thread of this process at a time). The lock holder's private view of the
-//! counters is in this process's memory, reloaded and checked from the
-//! segment at each entry.
+//! Each side of each pipe is entered after the local [`Gate`] (one thread
+//! of this process at a time), then, across processes, like a gate too:
+//!
+//! - The side is *biased* towards the slot that uses it alone (its bias
+//!   word names it). That slot enters by setting its busy word and checking
+//!   the bias again, with a light fence between
+//!   ([`crate::fence::light_shared`]): no atomic read-modify-write, so
+//!   nothing waits for the stores of the message just copied.
+//! - Any other slot takes the side's lock word (compare-and-swap, a patience
+//!   of [`LOCK_PATIENCE`] for a live holder, a dead holder's lock taken
+//!   over), sets the bias word to revoked, issues
+//!   [`crate::fence::heavy_shared`] (`membarrier` across processes), and
+//!   waits until no other slot is busy (every slot's word, so that a bias
+//!   word another process overwrote cannot let two in; a dead slot's mark
+//!   does not count; a live one busy past the patience is a violation).
+//! - A revoked side goes through the lock word until one slot has taken it
+//!   [`REBIAS_STREAK`] times in a row; a side never biased is biased towards
+//!   its first user. So a pipe side written by one process costs no
+//!   read-modify-write, and one that several write alternately costs what
+//!   a lock does.
+//!
+//! The in-process protocol it copies is the one of [`crate::gate`], which
+//! the loom models check; a claimed slot's busy words start cleared.
+//!
+//! The holder's private view of the counters is in this process's memory,
+//! reloaded and checked from the segment at each entry.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::os::fd::OwnedFd;
@@ -53,8 +76,8 @@ use crate::pipe::RING_BYTES;
 use crate::segment::Segment;
 use crate::storage::{Sink, Source};
 
-/// `"MXSOCK01"`: the layout below, version 1.
-const MAGIC: u64 = u64::from_le_bytes(*b"MXSOCK01");
+/// `"MXSOCK02"`: the layout below, version 2 (biased pipe sides).
+const MAGIC: u64 = u64::from_le_bytes(*b"MXSOCK02");
 
 /// Processes (or in-transit handles) a segment can have attached at once.
 pub const SLOTS: usize = 16;
@@ -99,6 +122,23 @@ const TX_LOCK: usize = 0;
 const WRITTEN: usize = 64;
 const RX_LOCK: usize = 128;
 const READ: usize = 192;
+/// Each side's (writer's, reader's) bias word: the slot plus one that
+/// enters without the lock word, 0 for none yet, or [`REVOKED`].
+const BIAS: [usize; 2] = [256, 320];
+/// Next to each bias word: the slot plus one that took the lock word
+/// last, and how many times in a row (above 8 bits).
+const STREAK: [usize; 2] = [260, 324];
+/// Each side's busy words, one per slot: 1 while that slot's process is
+/// inside the side through its bias.
+const BUSY: [usize; 2] = [384, 448];
+const _: () = assert!(BUSY[1] + 4 * SLOTS <= PIPE_CTL[1] - PIPE_CTL[0]);
+
+/// A bias word: taken away; the side goes through its lock word until a
+/// slot has taken it [`REBIAS_STREAK`] times in a row.
+const REVOKED: u32 = u32::MAX;
+/// Entries through the lock word in a row by one slot after which the side
+/// is biased towards it again.
+const REBIAS_STREAK: u32 = 64;
 
 // End state word.
 /// End state bit: this end half-closed its writing.
@@ -405,6 +445,12 @@ impl SharedSocket {
                         .store(held[side.index()], Ordering::Relaxed);
                 }
                 self.slot_word(slot, SLOT_RUNG).store(0, Ordering::Relaxed);
+                // A dead process may have left a busy mark.
+                for pipe in 0..2 {
+                    for side in 0..2 {
+                        self.busy(pipe, side, slot).store(0, Ordering::Relaxed);
+                    }
+                }
                 word.store(state_word(generation, state), Ordering::Release);
                 return Ok(slot);
             }
@@ -467,6 +513,110 @@ impl SharedSocket {
                 self.ctl_u32(pipe, field).load(Ordering::Acquire) & !LOCK_WAITERS == holder
             })
         })
+    }
+
+    /// The busy word of `slot` on side `side` (0 writer, 1 reader) of pipe
+    /// `pipe`.
+    fn busy(&self, pipe: usize, side: usize, slot: usize) -> &AtomicU32 {
+        self.ctl_u32(pipe, BUSY[side] + 4 * slot)
+    }
+
+    /// Enters side `side` (0 writer, 1 reader) of pipe `pipe` as slot `me`,
+    /// whose process is inside that side's gate (one thread at a time).
+    ///
+    /// A side is biased towards the slot that uses it alone: that slot
+    /// enters by marking its busy word, with no atomic read-modify-write
+    /// (the protocol of [`crate::gate`], across processes: the hot side's
+    /// fence is [`crate::fence::light_shared`], the revoker's
+    /// [`crate::fence::heavy_shared`]). Any other slot takes the lock word,
+    /// takes the bias away and waits until no slot is busy.
+    fn enter_side(
+        &self,
+        pipe: usize,
+        side: usize,
+        me: usize,
+        alive: &dyn Fn(usize) -> bool,
+    ) -> Result<Held<'_>, Violation> {
+        let mine = me as u32 + 1;
+        let bias = self.ctl_u32(pipe, BIAS[side]);
+        if bias.load(Ordering::Relaxed) == mine {
+            let busy = self.busy(pipe, side, me);
+            busy.store(1, Ordering::Relaxed);
+            crate::fence::light_shared();
+            if bias.load(Ordering::Relaxed) == mine {
+                return Ok(Held::Biased(busy));
+            }
+            // Revoked meanwhile: the revoker waits for this.
+            busy.store(0, Ordering::Release);
+        }
+        self.enter_side_locked(pipe, side, me, alive)
+    }
+
+    #[cold]
+    fn enter_side_locked(
+        &self,
+        pipe: usize,
+        side: usize,
+        me: usize,
+        alive: &dyn Fn(usize) -> bool,
+    ) -> Result<Held<'_>, Violation> {
+        let mine = me as u32 + 1;
+        let field = if side == 0 { TX_LOCK } else { RX_LOCK };
+        let lock = Locked::take(self.ctl_u32(pipe, field), me, alive)?;
+        let bias = self.ctl_u32(pipe, BIAS[side]);
+        let biased = bias.load(Ordering::Relaxed);
+        if biased != 0 && biased != REVOKED && biased != mine {
+            bias.store(REVOKED, Ordering::Relaxed);
+            crate::fence::heavy_shared();
+            // Every slot, not only the one the word named: a word another
+            // process overwrote must not let two slots in at once.
+            self.wait_not_busy(pipe, side, me, alive)?;
+        }
+        let streak = self.ctl_u32(pipe, STREAK[side]);
+        let last = streak.load(Ordering::Relaxed);
+        let run = if last & 0xff == mine & 0xff {
+            (last >> 8).saturating_add(1)
+        } else {
+            1
+        };
+        streak.store((mine & 0xff) | run.min(1 << 23) << 8, Ordering::Relaxed);
+        if biased == 0 || (biased == REVOKED && run >= REBIAS_STREAK) {
+            // From this slot's next entry on, through its busy word.
+            self.busy(pipe, side, me).store(0, Ordering::Relaxed);
+            bias.store(mine, Ordering::Relaxed);
+        }
+        Ok(Held::Locked(lock))
+    }
+
+    /// Waits until no slot but `me` is busy on the side (a dead slot's
+    /// mark does not count).
+    fn wait_not_busy(
+        &self,
+        pipe: usize,
+        side: usize,
+        me: usize,
+        alive: &dyn Fn(usize) -> bool,
+    ) -> Result<(), Violation> {
+        for slot in (0..SLOTS).filter(|&slot| slot != me) {
+            let busy = self.busy(pipe, side, slot);
+            let since = Instant::now();
+            let mut spins = 0u32;
+            while busy.load(Ordering::Acquire) != 0 {
+                if !alive(slot) {
+                    break;
+                }
+                if since.elapsed() > lock_patience() {
+                    return Err(Violation("a process stayed inside a pipe side too long"));
+                }
+                spins = spins.wrapping_add(1);
+                if spins < 100 {
+                    core::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The state of `slot`, `None` if the word is not a state at all.
@@ -680,7 +830,7 @@ impl SharedSocket {
         alive: &dyn Fn(usize) -> bool,
     ) -> Result<SharedWriter<'_>, Violation> {
         let state = self.pipes[pipe].tx.enter();
-        let lock = Locked::take(self.ctl_u32(pipe, TX_LOCK), me, alive)?;
+        let lock = self.enter_side(pipe, 0, me, alive)?;
         let written = Tally::unpack(self.ctl_u64(pipe, WRITTEN).load(Ordering::Acquire));
         let mut writer = SharedWriter {
             socket: self,
@@ -708,7 +858,7 @@ impl SharedSocket {
         alive: &dyn Fn(usize) -> bool,
     ) -> Result<SharedReader<'_>, Violation> {
         let state = self.pipes[pipe].rx.enter();
-        let lock = Locked::take(self.ctl_u32(pipe, RX_LOCK), me, alive)?;
+        let lock = self.enter_side(pipe, 1, me, alive)?;
         let read = Tally::unpack(self.ctl_u64(pipe, READ).load(Ordering::Acquire));
         Ok(SharedReader {
             socket: self,
@@ -747,6 +897,24 @@ impl Sink for RingSink {
         // promise) and is private memory, not the ring.
         unsafe { core::ptr::copy_nonoverlapping(src, self.ring.add(offset), len) };
         Ok(())
+    }
+}
+
+/// Being inside a pipe side, left when dropped.
+#[derive(Debug)]
+enum Held<'a> {
+    /// Through the side's bias: this slot's busy word, cleared on drop.
+    Biased(&'a AtomicU32),
+    /// Through the lock word.
+    Locked(#[allow(dead_code)] Locked<'a>),
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Held::Biased(busy) = self {
+            // A revoker acquires this.
+            busy.store(0, Ordering::Release);
+        }
     }
 }
 
@@ -878,10 +1046,12 @@ impl Drop for Locked<'_> {
 pub struct SharedWriter<'a> {
     socket: &'a SharedSocket,
     pipe: usize,
+    /// Left before `state` (fields drop in order): the next thread of this
+    /// process through the gate may mark the same busy word.
+    _lock: Held<'a>,
     state: Pass<'a, Producer>,
     /// `written` as loaded at entry, then as this writer published it.
     written: Tally,
-    _lock: Locked<'a>,
 }
 
 impl SharedWriter<'_> {
@@ -944,10 +1114,12 @@ impl SharedWriter<'_> {
 pub struct SharedReader<'a> {
     socket: &'a SharedSocket,
     pipe: usize,
+    /// Left before `state` (fields drop in order): the next thread of this
+    /// process through the gate may mark the same busy word.
+    _lock: Held<'a>,
     state: Pass<'a, Consumer>,
     /// `read` as loaded at entry, then as this reader published it.
     read: Tally,
-    _lock: Locked<'a>,
 }
 
 impl SharedReader<'_> {
@@ -1118,7 +1290,8 @@ mod tests {
     fn a_dead_holders_lock_is_taken_over_and_a_live_one_times_out() {
         let a = SharedSocket::create(true, 1).unwrap();
         let me = a.claim_slot(SlotState::Live, [1, 1]).unwrap();
-        // Slot 5 holds the writer lock of pipe 0.
+        // Slot 5 holds the writer lock of pipe 0 (the side is not biased).
+        a.ctl_u32(0, BIAS[0]).store(REVOKED, Ordering::Relaxed);
         a.ctl_u32(0, TX_LOCK).store(6, Ordering::Relaxed);
         let dead = |slot: usize| slot != 5;
         assert!(a.writer(0, me, &dead).is_ok());
@@ -1134,6 +1307,104 @@ mod tests {
             a.writer(0, me, &alive).unwrap_err(),
             Violation("a lock word names no slot")
         );
+    }
+
+    #[test]
+    fn a_side_one_slot_uses_is_biased_towards_it_and_another_slot_revokes() {
+        let a = SharedSocket::create(true, 1).unwrap();
+        let fd = rustix::io::fcntl_dupfd_cloexec(a.segment().fd(), 0).unwrap();
+        let b = SharedSocket::attach(fd).unwrap();
+        let sa = a.claim_slot(SlotState::Live, [1, 0]).unwrap();
+        let sb = b.claim_slot(SlotState::Live, [0, 1]).unwrap();
+        // The first entry takes the lock word and biases the side.
+        drop(a.writer(0, sa, &alive).unwrap());
+        assert_eq!(a.ctl_u32(0, BIAS[0]).load(Ordering::Relaxed), sa as u32 + 1);
+        // Then the slot enters through its busy word alone.
+        let inside = a.writer(0, sa, &alive).unwrap();
+        assert_eq!(a.ctl_u32(0, TX_LOCK).load(Ordering::Relaxed), 0);
+        assert_eq!(a.busy(0, 0, sa).load(Ordering::Relaxed), 1);
+        let entered = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                let writer = b.writer(0, sb, &alive).unwrap();
+                entered.store(true, Ordering::SeqCst);
+                drop(writer);
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(!entered.load(Ordering::SeqCst), "in while the owner is");
+            drop(inside);
+            other.join().unwrap();
+        });
+        assert!(entered.load(Ordering::SeqCst));
+        assert_eq!(a.ctl_u32(0, BIAS[0]).load(Ordering::Relaxed), REVOKED);
+        // Revoked: the former owner now goes through the lock word...
+        let inside = a.writer(0, sa, &alive).unwrap();
+        assert_eq!(a.ctl_u32(0, TX_LOCK).load(Ordering::Relaxed), sa as u32 + 1);
+        drop(inside);
+        // ...until it has taken it often enough in a row.
+        for _ in 0..REBIAS_STREAK {
+            drop(a.writer(0, sa, &alive).unwrap());
+        }
+        assert_eq!(a.ctl_u32(0, BIAS[0]).load(Ordering::Relaxed), sa as u32 + 1);
+    }
+
+    #[test]
+    fn two_processes_on_one_side_never_are_inside_at_once() {
+        let a = SharedSocket::create(false, 1).unwrap();
+        let fd = rustix::io::fcntl_dupfd_cloexec(a.segment().fd(), 0).unwrap();
+        let b = SharedSocket::attach(fd).unwrap();
+        let sa = a.claim_slot(SlotState::Live, [1, 0]).unwrap();
+        let sb = b.claim_slot(SlotState::Live, [1, 0]).unwrap();
+        const ROUNDS: u64 = 20_000;
+        // Each entry adds one to a counter in the ring's first bytes, with
+        // a plain read and write: a lost update means two were inside.
+        // One side pauses now and then, so that the other takes the side
+        // often enough in a row to be biased, and is revoked when the
+        // first comes back: the revocation is what this exercises.
+        let bump = |socket: &SharedSocket, me: usize, pauses: bool| {
+            for round in 0..ROUNDS {
+                if pauses && round % 200 == 0 {
+                    std::thread::sleep(Duration::from_micros(300));
+                }
+                let writer = socket.writer(0, me, &alive).unwrap();
+                let counter = socket.ring_ptr(0).cast::<u64>();
+                // SAFETY: the ring is mapped and 8-aligned (a page), and the
+                // writer side is held: no one else touches these bytes.
+                let seen = unsafe { counter.read_volatile() };
+                // A window for the other to come in, were it able to.
+                for _ in 0..20 {
+                    core::hint::spin_loop();
+                }
+                // SAFETY: as above.
+                unsafe { counter.write_volatile(seen + 1) };
+                drop(writer);
+            }
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| bump(&a, sa, false));
+            scope.spawn(|| bump(&b, sb, true));
+        });
+        let counter = a.ring_ptr(0).cast::<u64>();
+        // SAFETY: as above; both threads have finished.
+        assert_eq!(unsafe { counter.read_volatile() }, 2 * ROUNDS);
+    }
+
+    #[test]
+    fn a_live_slot_that_stays_busy_times_out_and_a_dead_one_is_ignored() {
+        let a = SharedSocket::create(true, 1).unwrap();
+        let me = a.claim_slot(SlotState::Live, [1, 1]).unwrap();
+        // Slot 5 is biased and inside.
+        a.ctl_u32(0, BIAS[0]).store(6, Ordering::Relaxed);
+        a.busy(0, 0, 5).store(1, Ordering::Relaxed);
+        let dead = |slot: usize| slot != 5;
+        assert!(a.writer(0, me, &dead).is_ok());
+        a.ctl_u32(0, BIAS[0]).store(6, Ordering::Relaxed);
+        let started = Instant::now();
+        assert_eq!(
+            a.writer(0, me, &alive).unwrap_err(),
+            Violation("a process stayed inside a pipe side too long")
+        );
+        assert!(started.elapsed() >= LOCK_PATIENCE);
     }
 
     #[test]
