@@ -52,7 +52,7 @@
 //!   word another process overwrote cannot let two in; a dead slot's mark
 //!   does not count; a live one busy past the patience is a violation).
 //! - A revoked side goes through the lock word until one slot has taken it
-//!   [`REBIAS_STREAK`] times in a row; a side never biased is biased towards
+//!   64 times in a row; a side never biased is biased towards
 //!   its first user. So a pipe side written by one process costs no
 //!   read-modify-write, and one that several write alternately costs what
 //!   a lock does.
