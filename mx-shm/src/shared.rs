@@ -552,6 +552,8 @@ impl SharedSocket {
         self.enter_side_locked(pipe, side, me, alive)
     }
 
+    /// [`SharedSocket::enter_side`] through the lock word: revokes another
+    /// slot's bias, or biases the side towards this slot.
     #[cold]
     fn enter_side_locked(
         &self,
